@@ -1,0 +1,62 @@
+/**
+ * The only surface of AWS that keyup uses. The rotation engine depends on this interface, so it
+ * is tested with a fake; `createSdkKeyApi` is the real one.
+ */
+
+/** Credentials read from the credentials file by keyup itself, never from the SDK's chain. */
+export interface AwsCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/** Who signs a call and where it goes. */
+export interface CallContext {
+  readonly credentials: AwsCredentials;
+  /** Region for STS; IAM is global. Default `us-east-1`. */
+  readonly region?: string;
+  /** Lets the caller give up on a call (shutdown, deadline). */
+  readonly signal?: AbortSignal;
+}
+
+export interface CallerIdentity {
+  readonly account: string;
+  readonly arn: string;
+  readonly userId: string;
+  /** The IAM user name, without its path; undefined when the caller is not an IAM user. */
+  readonly userName: string | undefined;
+}
+
+export type AccessKeyStatus = 'Active' | 'Inactive';
+
+export interface AccessKeyInfo {
+  readonly accessKeyId: string;
+  readonly userName: string;
+  readonly status: AccessKeyStatus;
+  readonly createDate: Date;
+}
+
+export interface NewAccessKey extends AccessKeyInfo {
+  readonly secretAccessKey: string;
+}
+
+export interface AccessKeyLastUsed {
+  readonly userName: string;
+  readonly lastUsedDate: Date | undefined;
+  readonly serviceName: string | undefined;
+  readonly region: string | undefined;
+}
+
+/**
+ * IAM and STS calls. Every call makes a single attempt: retrying is the caller's decision,
+ * because CreateAccessKey is not idempotent and a blind retry can leave a key nobody knows.
+ * `userName` undefined means the signing user itself.
+ */
+export interface KeyApi {
+  getCallerIdentity(ctx: CallContext): Promise<CallerIdentity>;
+  listAccessKeys(ctx: CallContext, userName?: string): Promise<AccessKeyInfo[]>;
+  createAccessKey(ctx: CallContext, userName?: string): Promise<NewAccessKey>;
+  updateAccessKey(ctx: CallContext, accessKeyId: string, status: AccessKeyStatus, userName?: string): Promise<void>;
+  deleteAccessKey(ctx: CallContext, accessKeyId: string, userName?: string): Promise<void>;
+  getAccessKeyLastUsed(ctx: CallContext, accessKeyId: string): Promise<AccessKeyLastUsed>;
+}

@@ -1,0 +1,122 @@
+import {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  GetAccessKeyLastUsedCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  UpdateAccessKeyCommand,
+  type AccessKeyMetadata,
+} from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { parseUserArn } from './arn.js';
+import type { AccessKeyInfo, CallContext, KeyApi } from './key-api.js';
+
+export interface SdkKeyApiInit {
+  /** Give up on a call that has not answered in this time (IAM can hang). Default 15 s. */
+  requestTimeoutMs?: number;
+  /** Default 5 s. */
+  connectionTimeoutMs?: number;
+}
+
+const DEFAULT_REGION = 'us-east-1';
+
+/**
+ * The real KeyApi. A client is made per call with the call's static credentials: the SDK's own
+ * credential chain would cache the credentials file for the life of the process and would let
+ * `AWS_ACCESS_KEY_ID` and friends sign calls meant for a profile. Endpoints still follow the
+ * SDK's conventions (`AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL_STS`, …).
+ */
+export function createSdkKeyApi({ requestTimeoutMs = 15_000, connectionTimeoutMs = 5_000 }: SdkKeyApiInit = {}): KeyApi {
+  const clientConfig = (ctx: CallContext) => ({
+    region: ctx.region ?? DEFAULT_REGION,
+    credentials: { ...ctx.credentials },
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: requestTimeoutMs, connectionTimeout: connectionTimeoutMs },
+  });
+
+  async function withIam<T>(ctx: CallContext, call: (client: IAMClient) => Promise<T>): Promise<T> {
+    const client = new IAMClient(clientConfig(ctx));
+    try {
+      return await call(client);
+    } finally {
+      client.destroy();
+    }
+  }
+  const options = (ctx: CallContext) => (ctx.signal === undefined ? {} : { abortSignal: ctx.signal });
+
+  return {
+    async getCallerIdentity(ctx) {
+      const client = new STSClient(clientConfig(ctx));
+      try {
+        const out = await client.send(new GetCallerIdentityCommand({}), options(ctx));
+        const arn = out.Arn ?? '';
+        return { account: out.Account ?? '', arn, userId: out.UserId ?? '', userName: parseUserArn(arn)?.userName };
+      } finally {
+        client.destroy();
+      }
+    },
+
+    listAccessKeys(ctx, userName) {
+      return withIam(ctx, async (client) => {
+        const keys: AccessKeyInfo[] = [];
+        let marker: string | undefined;
+        do {
+          const out = await client.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker }), options(ctx));
+          keys.push(...(out.AccessKeyMetadata ?? []).map(toAccessKeyInfo));
+          marker = out.IsTruncated === true ? out.Marker : undefined;
+        } while (marker !== undefined);
+        return keys;
+      });
+    },
+
+    createAccessKey(ctx, userName) {
+      return withIam(ctx, async (client) => {
+        const out = await client.send(new CreateAccessKeyCommand({ UserName: userName }), options(ctx));
+        const key = out.AccessKey;
+        if (key?.AccessKeyId === undefined || key.SecretAccessKey === undefined) {
+          throw new Error('CreateAccessKey answered without a key');
+        }
+        return {
+          ...toAccessKeyInfo(key),
+          secretAccessKey: key.SecretAccessKey,
+        };
+      });
+    },
+
+    updateAccessKey(ctx, accessKeyId, status, userName) {
+      return withIam(ctx, async (client) => {
+        await client.send(new UpdateAccessKeyCommand({ AccessKeyId: accessKeyId, Status: status, UserName: userName }), options(ctx));
+      });
+    },
+
+    deleteAccessKey(ctx, accessKeyId, userName) {
+      return withIam(ctx, async (client) => {
+        await client.send(new DeleteAccessKeyCommand({ AccessKeyId: accessKeyId, UserName: userName }), options(ctx));
+      });
+    },
+
+    getAccessKeyLastUsed(ctx, accessKeyId) {
+      return withIam(ctx, async (client) => {
+        const out = await client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }), options(ctx));
+        const used = out.AccessKeyLastUsed;
+        // IAM says "N/A" for a key that was never used.
+        const known = (value: string | undefined) => (value === undefined || value === 'N/A' ? undefined : value);
+        return {
+          userName: out.UserName ?? '',
+          lastUsedDate: used?.LastUsedDate,
+          serviceName: known(used?.ServiceName),
+          region: known(used?.Region),
+        };
+      });
+    },
+  };
+}
+
+/** IAM always sends these fields; an answer without them is not one to act on. */
+function toAccessKeyInfo(key: AccessKeyMetadata): AccessKeyInfo {
+  const { AccessKeyId, UserName, Status, CreateDate } = key;
+  if (AccessKeyId === undefined || UserName === undefined || CreateDate === undefined || (Status !== 'Active' && Status !== 'Inactive')) {
+    throw new Error('IAM answered with an incomplete access key');
+  }
+  return { accessKeyId: AccessKeyId, userName: UserName, status: Status, createDate: CreateDate };
+}

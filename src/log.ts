@@ -1,0 +1,40 @@
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Field names that may hold a secret. keyup never hands a secret to the logger; this is the
+ * second line of defence should a future change do so by accident.
+ */
+const SECRET_FIELDS = ['secretAccessKey', 'SecretAccessKey', 'aws_secret_access_key', 'sessionToken', 'SessionToken', 'aws_session_token', 'aws_security_token', 'credentials'];
+export const REDACT_PATHS = [...SECRET_FIELDS, ...SECRET_FIELDS.map((field) => `*.${field}`)];
+
+export interface CreateLoggerInit {
+  /** Default `info`. */
+  level?: string;
+  /** Where lines go; default stdout. Tests pass an in-memory stream. */
+  destination?: DestinationStream;
+  /** Default true; tests turn it off to compare lines. */
+  timestamp?: boolean;
+  name?: string;
+}
+
+export function createLogger({ level = 'info', destination, timestamp = true, name = 'keyupd' }: CreateLoggerInit = {}): Logger {
+  const options: LoggerOptions = {
+    name,
+    level,
+    timestamp: timestamp ? pino.stdTimeFunctions.isoTime : false,
+    redact: { paths: REDACT_PATHS, censor: '[secret]' },
+    base: { pid: process.pid },
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
+}
+
+/**
+ * The one way a key id is shown to a person: `AKIA…WXYZ`. Key ids are not secrets, but
+ * shortened they read better and cannot be pasted by mistake into the wrong place.
+ */
+export function maskKeyId(accessKeyId: string): string {
+  if (accessKeyId.length <= 8) return accessKeyId;
+  return `${accessKeyId.slice(0, 4)}…${accessKeyId.slice(-4)}`;
+}
