@@ -1,0 +1,115 @@
+import { join } from 'node:path';
+import { KeyupError } from '../errors.js';
+import { ensurePrivateDir } from '../fs/atomic-write.js';
+import { hasCode, type FsPromises } from '../fs/fs.js';
+
+interface LockOwner {
+  pid: number;
+  profile: string;
+  since: string;
+}
+
+export interface RotationLockInit {
+  fs: FsPromises;
+  stateDir: string;
+  pid?: number;
+  now?: () => Date;
+  /** Whether a process still runs. Default: signal 0. */
+  isAlive?: (pid: number) => boolean;
+  /**
+   * A lock older than this is stale even if its pid runs again (pids are reused after a
+   * crash). Every rotation step is bounded well below it. Default 30 minutes.
+   */
+  staleAfterMs?: number;
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return hasCode(error, 'EPERM');
+  }
+}
+
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+/**
+ * One rotation at a time across every keyup process of this user (the daemon, `keyupd --once`
+ * from cron): two profiles may hold the same key, so a per-profile lock would not be enough.
+ * The lock is a pid-stamped file made with O_EXCL; a lock whose process is gone is taken over,
+ * so a kill -9 never blocks the next rotation.
+ */
+export class RotationLock {
+  private readonly fs: FsPromises;
+  private readonly path: string;
+  private readonly pid: number;
+  private readonly now: () => Date;
+  private readonly isAlive: (pid: number) => boolean;
+  private readonly staleAfterMs: number;
+
+  constructor({ fs, stateDir, pid = process.pid, now = () => new Date(), isAlive = isProcessAlive, staleAfterMs = 30 * 60_000 }: RotationLockInit) {
+    this.fs = fs;
+    this.path = join(stateDir, 'rotation.lock');
+    this.pid = pid;
+    this.now = now;
+    this.isAlive = isAlive;
+    this.staleAfterMs = staleAfterMs;
+  }
+
+  async acquire(profile: string): Promise<HeldLock> {
+    await ensurePrivateDir(this.fs, join(this.path, '..'));
+    const owner: LockOwner = { pid: this.pid, profile, since: this.now().toISOString() };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.fs.writeFile(this.path, JSON.stringify(owner), { flag: 'wx', mode: 0o600 });
+        return { release: () => this.release() };
+      } catch (error) {
+        if (!hasCode(error, 'EEXIST')) throw error;
+      }
+      const current = await this.readOwner();
+      if (current === undefined ? await this.isFreshlyCreated() : !this.isStale(current)) {
+        const who = current === undefined ? 'Another keyup process' : `Another keyup process (pid ${current.pid})`;
+        const what = current === undefined ? 'is starting a rotation' : `has been rotating profile ${current.profile} since ${current.since}`;
+        throw new KeyupError(`${who} ${what}.`, { hint: 'Wait for it to finish, then try again.' });
+      }
+      await this.fs.unlink(this.path).catch((error: unknown) => {
+        if (!hasCode(error, 'ENOENT')) throw error;
+      });
+    }
+    throw new KeyupError(`Could not take the rotation lock ${this.path}.`, { hint: 'Another keyup process keeps taking it; try again.' });
+  }
+
+  private isStale(owner: LockOwner): boolean {
+    const age = this.now().getTime() - Date.parse(owner.since);
+    return !this.isAlive(owner.pid) || !(age < this.staleAfterMs);
+  }
+
+  /** An unreadable lock is being written right now by its owner, or was left half-written by a crash. */
+  private async isFreshlyCreated(): Promise<boolean> {
+    try {
+      const { mtimeMs } = await this.fs.stat(this.path);
+      return this.now().getTime() - mtimeMs < 5_000;
+    } catch {
+      return false;
+    }
+  }
+
+  private async readOwner(): Promise<LockOwner | undefined> {
+    try {
+      const value = JSON.parse(await this.fs.readFile(this.path, 'utf8')) as Partial<LockOwner>;
+      if (typeof value.pid === 'number' && typeof value.profile === 'string' && typeof value.since === 'string') return value as LockOwner;
+      return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async release(): Promise<void> {
+    const owner = await this.readOwner();
+    if (owner?.pid === this.pid) await this.fs.unlink(this.path).catch(() => undefined);
+  }
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { Journal, type JournalEntry } from '../../src/rotation/journal.js';
+import { createMemoryFs } from '../support/memfs.js';
+
+const entry: JournalEntry = {
+  version: 1,
+  profile: 'team ops/ünïcode',
+  step: 'created',
+  startedAt: '2026-11-24T07:00:00.000Z',
+  force: false,
+  user: { name: 'alice', arn: 'arn:aws:iam::123456789012:user/alice', account: '123456789012' },
+  oldKeyId: 'AKIAOLDOLDOLDOLDOLD1',
+  newKey: { accessKeyId: 'AKIANEWNEWNEWNEWNEW1', secretAccessKey: 'new-secret', createDate: '2026-11-24T07:00:01.000Z' },
+};
+
+describe('Journal', () => {
+  it('keeps an entry per profile in a private folder, under a safe file name', async () => {
+    const { fs } = createMemoryFs();
+    const journal = new Journal({ fs, stateDir: '/state' });
+    await journal.write(entry);
+    expect(await journal.read(entry.profile)).toEqual(entry);
+    expect(await journal.listProfiles()).toEqual([entry.profile]);
+    expect(await fs.readdir('/state/journal')).toEqual(['team%20ops%2F%C3%BCn%C3%AFcode.json']);
+    expect((await fs.stat(journal.pathOf(entry.profile))).mode & 0o777).toBe(0o600);
+    expect((await fs.stat('/state/journal')).mode & 0o777).toBe(0o700);
+  });
+
+  it('reads nothing when no rotation is unfinished', async () => {
+    const journal = new Journal({ fs: createMemoryFs().fs, stateDir: '/state' });
+    expect(await journal.read('default')).toBeUndefined();
+    expect(await journal.listProfiles()).toEqual([]);
+  });
+
+  it('zeroes the file before removing it, so the secret does not stay behind', async () => {
+    const { fs } = createMemoryFs();
+    const journal = new Journal({ fs, stateDir: '/state' });
+    await journal.write(entry);
+    const path = journal.pathOf(entry.profile);
+    const handle = await fs.open(path, 'r');
+    await journal.remove(entry.profile);
+    const { buffer } = await handle.read(Buffer.alloc(64), 0, 64, 0);
+    await handle.close();
+    expect(buffer.toString('utf8')).not.toContain('new-secret');
+    await expect(fs.stat(path)).rejects.toThrow();
+    await journal.remove(entry.profile);
+  });
+
+  it('refuses, and keeps, a journal it cannot read: it may hold the only copy of a secret', async () => {
+    const { fs } = createMemoryFs({ '/state/journal/default.json': '{"version":1,' });
+    const journal = new Journal({ fs, stateDir: '/state' });
+    await expect(journal.read('default')).rejects.toThrow('/state/journal/default.json is not one keyup can read');
+    expect(await fs.readFile('/state/journal/default.json', 'utf8')).toBe('{"version":1,');
+  });
+});
