@@ -1,0 +1,132 @@
+import { isAbsolute } from 'node:path';
+import { Cron } from 'croner';
+import { expandHome } from '../paths.js';
+import type { LogLevel, LogTarget, NotifyMode, OldKeyAction, SettingKey, Settings, SyslogTarget, settingFields } from './settings.js';
+
+/** A value read from the file, or the sentence (without its final period) that says what is wrong. */
+export type ParsedValue<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
+
+type ValueOf<K extends SettingKey> = Settings[(typeof settingFields)[K]];
+type ValueParser<T> = (raw: string, home: string) => ParsedValue<T>;
+
+const ok = <T>(value: T): ParsedValue<T> => ({ ok: true, value });
+const fail = (problem: string): ParsedValue<never> => ({ ok: false, problem });
+
+function listed(words: readonly string[]): string {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words.at(-1) ?? ''}`;
+}
+
+/** Values are case-insensitive, as `true`/`True` are in the AWS CLI's config; stored lower-case. */
+function oneOf<T extends string>(key: SettingKey, words: readonly T[]): ValueParser<T> {
+  return (raw) => {
+    const word = raw.toLowerCase();
+    return (words as readonly string[]).includes(word) ? ok(word as T) : fail(`${key} must be ${listed(words)}, not '${raw}'`);
+  };
+}
+
+const TRUE_WORDS = ['true', 'yes', 'on', '1'];
+const FALSE_WORDS = ['false', 'no', 'off', '0'];
+
+/** true/false, and the yes/no, on/off, 1/0 that systemd and git also accept. */
+function boolean(key: SettingKey): ValueParser<boolean> {
+  return (raw) => {
+    const word = raw.toLowerCase();
+    if (TRUE_WORDS.includes(word)) return ok(true);
+    if (FALSE_WORDS.includes(word)) return ok(false);
+    return fail(`${key} must be true or false, not '${raw}'`);
+  };
+}
+
+/** Plain decimals only: `1e3`, `0x10`, `Infinity` and `-1` are typos more often than intent. */
+function days(key: SettingKey): ValueParser<number> {
+  return (raw) => (/^(\d+(\.\d+)?|\.\d+)$/.test(raw) ? ok(Number(raw)) : fail(`${key} must be a number of days ≥ 0, not '${raw}'`));
+}
+
+function wholeNumber(key: SettingKey): ValueParser<number> {
+  return (raw) => (/^\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? ok(Number(raw)) : fail(`${key} must be a whole number ≥ 0, not '${raw}'`));
+}
+
+/**
+ * Only absolute or `~/` paths: the daemon's working folder and `PATH` under systemd or launchd
+ * are not the shell's, so a relative path or a bare command name would find something else.
+ */
+function path(key: SettingKey, what: string): ValueParser<string> {
+  return (raw, home) =>
+    raw === '~' || raw.startsWith('~/') || isAbsolute(raw) ? ok(expandHome(raw, home)) : fail(`${key} must be ${what} that is absolute or starts with ~/, not '${raw}'`);
+}
+
+const CRON_FIELDS = 'minute hour day-of-month month day-of-week';
+
+/**
+ * Five fields (or a nickname such as `@daily`), validated by croner itself. Six or seven fields
+ * are refused rather than read as croner's seconds-first form: an AWS user's EventBridge
+ * `0 7 * * ? *` ends with a year, and would otherwise run every hour.
+ */
+function parseSchedule(raw: string): ParsedValue<string> {
+  const expected = `schedule must be a cron expression of five fields (${CRON_FIELDS}) such as '0 7 * * *', not '${raw}'`;
+  const fields = raw.split(/\s+/).filter((field) => field !== '');
+  if (!raw.startsWith('@') && fields.length !== 5) return fail(`${expected}, which has ${fields.length} field${fields.length === 1 ? '' : 's'}`);
+  let job: Cron;
+  try {
+    // Paused and unnamed: nothing is scheduled and nothing is registered; only the pattern is parsed.
+    job = new Cron(raw, { paused: true, mode: '5-part' });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.replace(/^CronPattern:\s*/, '') : String(error);
+    return fail(`${expected} (${reason.replace(/\.$/, '')})`);
+  }
+  // A fixed start keeps this pure; a five-field pattern repeats within 28 years, so a pattern
+  // without a run from here never has one (like the 30th of February).
+  const next = job.nextRun(new Date(Date.UTC(2000, 0, 1)));
+  job.stop();
+  return next === null ? fail(`schedule '${raw}' never fires; choose a day that exists`) : ok(raw);
+}
+
+const DEFAULT_SYSLOG_PORT = 514;
+
+/** `udp://HOST[:PORT]`, `tcp://HOST[:PORT]` (port 514 by default), or a Unix socket's path such as `/dev/log`. */
+function parseSyslog(raw: string, home: string): ParsedValue<SyslogTarget> {
+  const problem = fail(`syslog must be udp://HOST:PORT, tcp://HOST:PORT or the absolute path of a Unix socket, not '${raw}'`);
+  if (raw === '~' || raw.startsWith('~/') || raw.startsWith('/')) return ok({ transport: 'unix', path: expandHome(raw, home) });
+  const scheme = /^(udp|tcp):\/\//i.exec(raw);
+  if (scheme === null) return problem;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return problem;
+  }
+  const port = url.port === '' ? DEFAULT_SYSLOG_PORT : Number(url.port);
+  const extra = url.username !== '' || url.password !== '' || !['', '/'].includes(url.pathname) || url.search !== '' || url.hash !== '';
+  if (url.hostname === '' || port < 1 || extra) return problem;
+  // The URL keeps an IPv6 host in brackets; sockets want it bare.
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return ok({ transport: (scheme[1] ?? '').toLowerCase() as 'udp' | 'tcp', host, port });
+}
+
+/** `udp://127.0.0.1:514`, `tcp://[::1]:514` or `/dev/log`: the form `syslog =` takes. */
+export function formatSyslogTarget(target: SyslogTarget): string {
+  if (target.transport === 'unix') return target.path;
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  return `${target.transport}://${host}:${target.port}`;
+}
+
+const valueParsers: { readonly [K in SettingKey]: ValueParser<ValueOf<K>> } = {
+  schedule: parseSchedule,
+  max_age_days: days('max_age_days'),
+  warn_age_days: days('warn_age_days'),
+  old_key: oneOf<OldKeyAction>('old_key', ['delete', 'deactivate']),
+  defer_on_sessions: boolean('defer_on_sessions'),
+  backup: boolean('backup'),
+  backup_keep: wholeNumber('backup_keep'),
+  log: oneOf<LogTarget>('log', ['stdout', 'file', 'syslog']),
+  log_file: path('log_file', 'a file path'),
+  log_level: oneOf<LogLevel>('log_level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  syslog: parseSyslog,
+  notify: oneOf<NotifyMode>('notify', ['off', 'failures', 'all']),
+  post_rotate: path('post_rotate', 'the path of a command'),
+};
+
+/** Reads the text after `key =` (already trimmed, inline comment removed); pure. */
+export function parseValue<K extends SettingKey>(key: K, raw: string, home: string): ParsedValue<ValueOf<K>> {
+  return valueParsers[key](raw, home);
+}
