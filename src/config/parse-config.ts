@@ -81,7 +81,10 @@ function editDistance(a: string, b: string): number {
 
 function unknownKeyProblem(key: string, section: string): string {
   const known = [...settingKeys, MANAGE_WITH_KEY];
-  const near = known.find((candidate) => editDistance(key, candidate) <= 2);
+  // A typo (two edits at most) or a shortened key (`max_age`) suggests the closest key.
+  const near = known
+    .filter((candidate) => editDistance(key, candidate) <= 2 || (key.length >= 4 && candidate.startsWith(key)))
+    .sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
   const fix = near !== undefined ? `did you mean ${near}?` : `keyup's keys are ${known.join(', ')}`;
   return `${key} is not a keyup key (in [${section}]); ${fix}`;
 }
