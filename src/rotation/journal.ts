@@ -27,6 +27,8 @@ export interface JournalEntry {
   readonly force: boolean;
   readonly user: JournalUser;
   readonly manageWith?: string;
+  /** What becomes of the old key, fixed when the rotation began so a resumed one does the same. */
+  readonly oldKey: 'delete' | 'deactivate';
   readonly oldKeyId: string;
   readonly newKey?: {
     readonly accessKeyId: string;

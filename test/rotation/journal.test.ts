@@ -9,6 +9,7 @@ const entry: JournalEntry = {
   startedAt: '2026-11-24T07:00:00.000Z',
   force: false,
   user: { name: 'alice', arn: 'arn:aws:iam::123456789012:user/alice', account: '123456789012' },
+  oldKey: 'delete',
   oldKeyId: 'AKIAOLDOLDOLDOLDOLD1',
   newKey: { accessKeyId: 'AKIANEWNEWNEWNEWNEW1', secretAccessKey: 'new-secret', createDate: '2026-11-24T07:00:01.000Z' },
 };

@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import { ensurePrivateDir, writeFileAtomic } from '../fs/atomic-write.js';
+import { hasCode, type FsPromises } from '../fs/fs.js';
+
+/** One finished or failed rotation: ids and times, never a secret. */
+export interface RotationRecord {
+  readonly profile: string;
+  readonly at: string;
+  readonly oldKeyId: string;
+  readonly newKeyId: string | null;
+  readonly ok: boolean;
+  /** Every profile of the credentials file that now holds the new key. */
+  readonly profiles?: readonly string[];
+  readonly error?: string;
+}
+
+/** Enough to answer "when was this profile last rotated" for years of monthly rotations. */
+const KEEP_RECORDS = 200;
+
+/** `<state>/history.json`: the rotations keyup has made, newest last. */
+export class History {
+  private readonly fs: FsPromises;
+  readonly path: string;
+
+  constructor({ fs, stateDir }: { fs: FsPromises; stateDir: string }) {
+    this.fs = fs;
+    this.path = join(stateDir, 'history.json');
+  }
+
+  async read(): Promise<RotationRecord[]> {
+    try {
+      const value: unknown = JSON.parse(await this.fs.readFile(this.path, 'utf8'));
+      return Array.isArray(value) ? (value as RotationRecord[]) : [];
+    } catch (error) {
+      // History is informative only; a damaged file must not stop rotations.
+      if (hasCode(error, 'ENOENT') || error instanceof SyntaxError) return [];
+      throw error;
+    }
+  }
+
+  async append(record: RotationRecord): Promise<void> {
+    const records = [...(await this.read()), record].slice(-KEEP_RECORDS);
+    await ensurePrivateDir(this.fs, join(this.path, '..'));
+    await writeFileAtomic(this.fs, this.path, `${JSON.stringify(records, null, 1)}\n`);
+  }
+
+  async lastFor(profile: string): Promise<RotationRecord | undefined> {
+    return (await this.read()).findLast((record) => record.profile === profile);
+  }
+}
