@@ -1,0 +1,224 @@
+import type { CallLog } from './call-log.js';
+import type { FaultPlan } from './faults.js';
+import { ACCESS_KEYS_PER_USER, qualifyIamAction } from './iam-actions.js';
+import { ACCESS_KEY_ID, USER_NAME } from './params.js';
+import type { AccessKey, EmulatorState, Session, User } from './state.js';
+import type {
+  AccessKeyInit,
+  AccessKeyStatus,
+  AccessKeyView,
+  ActivationDelays,
+  EmulatorControl,
+  FaultInit,
+  FaultKind,
+  SessionView,
+  UserInit,
+  UserView,
+} from './types.js';
+import { formatTimestamp } from './xml.js';
+
+/** A control call that cannot be done as asked (bad input, unknown user, …). */
+export class ControlError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ControlError';
+  }
+}
+
+const FAULT_KINDS: readonly FaultKind[] = [
+  'throttle',
+  'internal-failure',
+  'service-unavailable',
+  'latency',
+  'hang',
+  'hang-after-commit',
+  'drop-response',
+];
+const IAM_PATH = /^\/(?:[\x21-\x7e]*\/)?$/;
+
+// The HTTP control API hands over parsed JSON, so every input is checked at run time.
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function requireRecord(value: unknown, what: string): Record<string, unknown> {
+  if (!isRecord(value)) throw new ControlError(`${what} must be an object.`);
+  return value;
+}
+
+function requireString(value: unknown, name: string, pattern?: RegExp): string {
+  if (typeof value !== 'string' || value === '') throw new ControlError(`${name} must be a non-empty string.`);
+  if (pattern && !new RegExp(`^(?:${pattern.source})$`).test(value)) {
+    throw new ControlError(`${name} '${value}' does not match ${pattern.source}.`);
+  }
+  return value;
+}
+
+function optionalDate(value: unknown, name: string, fallback: Date): Date {
+  if (value === undefined) return fallback;
+  const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : null;
+  if (date === null || Number.isNaN(date.getTime())) throw new ControlError(`${name} must be an ISO-8601 date.`);
+  return date;
+}
+
+function requireDelay(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ControlError(`${name} must be a number of milliseconds, 0 or more.`);
+  }
+  return value;
+}
+
+function userView(user: User): UserView {
+  return {
+    userName: user.name,
+    userId: user.id,
+    path: user.path,
+    arn: user.arn,
+    admin: user.admin,
+    deniedActions: [...user.deniedActions],
+    createDate: formatTimestamp(user.createDate),
+  };
+}
+
+function accessKeyView(key: AccessKey): AccessKeyView {
+  return {
+    accessKeyId: key.id,
+    secretAccessKey: key.secret,
+    userName: key.userName,
+    status: key.status,
+    createDate: formatTimestamp(key.createDate),
+    lastUsed:
+      key.lastUsed === null
+        ? null
+        : { date: formatTimestamp(key.lastUsed.date), serviceName: key.lastUsed.serviceName, region: key.lastUsed.region },
+  };
+}
+
+function sessionView(session: Session, now: Date): SessionView {
+  return {
+    accessKeyId: session.accessKeyId,
+    userName: session.userName,
+    parentAccessKeyId: session.parentAccessKeyId,
+    expiration: formatTimestamp(session.expiration),
+    expired: now.getTime() >= session.expiration.getTime(),
+  };
+}
+
+export interface ControlInit {
+  state: EmulatorState;
+  log: CallLog;
+  faults: FaultPlan;
+  clock: () => Date;
+}
+
+/** The control API over the emulator's state; every method validates its input. */
+export function createControl({ state, log, faults, clock }: ControlInit): EmulatorControl {
+  return {
+    createUser(init: UserInit): UserView {
+      const fields = requireRecord(init, 'The user');
+      const userName = requireString(fields['userName'], 'userName', USER_NAME);
+      if (state.users.has(userName)) throw new ControlError(`The user ${userName} already exists.`);
+      const path = fields['path'] === undefined ? '/' : requireString(fields['path'], 'path');
+      if (!IAM_PATH.test(path)) throw new ControlError(`path '${path}' must start and end with '/'.`);
+      const denied = fields['deniedActions'] ?? [];
+      if (!Array.isArray(denied)) throw new ControlError('deniedActions must be a list of IAM actions.');
+      const user = state.addUser({
+        name: userName,
+        path,
+        admin: fields['admin'] === true,
+        deniedActions: denied.map((action) => qualifyIamAction(requireString(action, 'deniedActions[]'))),
+        createDate: optionalDate(fields['createDate'], 'createDate', clock()),
+      });
+      return userView(user);
+    },
+
+    createAccessKey(init: AccessKeyInit) {
+      const fields = requireRecord(init, 'The access key');
+      const userName = requireString(fields['userName'], 'userName');
+      if (!state.users.has(userName)) throw new ControlError(`The user ${userName} does not exist.`);
+      if (state.keysOf(userName).length >= ACCESS_KEYS_PER_USER) {
+        throw new ControlError(`The user ${userName} already has ${ACCESS_KEYS_PER_USER} access keys, IAM's limit.`);
+      }
+      const status = (fields['status'] ?? 'Active') as AccessKeyStatus;
+      if (status !== 'Active' && status !== 'Inactive') throw new ControlError('status must be Active or Inactive.');
+      const id = fields['accessKeyId'] === undefined ? undefined : requireString(fields['accessKeyId'], 'accessKeyId', ACCESS_KEY_ID);
+      if (id !== undefined && (id.length < 16 || state.accessKeys.has(id) || state.sessions.has(id))) {
+        throw new ControlError(`accessKeyId ${id} is shorter than 16 characters or already in use.`);
+      }
+      const secret = fields['secretAccessKey'] === undefined ? undefined : requireString(fields['secretAccessKey'], 'secretAccessKey');
+      const key = state.addAccessKey({
+        userName,
+        status,
+        createDate: optionalDate(fields['createDate'], 'createDate', clock()),
+        pendingSince: null,
+        id,
+        secret,
+      });
+      const { accessKeyId, secretAccessKey, createDate } = accessKeyView(key);
+      return { accessKeyId, secretAccessKey, userName, status, createDate };
+    },
+
+    getState() {
+      const now = clock();
+      return {
+        accountId: state.accountId,
+        activationDelayMs: { ...state.activationDelays },
+        users: [...state.users.values()].map(userView),
+        accessKeys: [...state.accessKeys.values()].map(accessKeyView),
+        sessions: [...state.sessions.values()].map((session) => sessionView(session, now)),
+      };
+    },
+
+    getCallLog: () => log.list(),
+
+    clearCallLog: () => log.clear(),
+
+    setActivationDelay(delay: number | Partial<ActivationDelays>): ActivationDelays {
+      if (typeof delay === 'number') {
+        const ms = requireDelay(delay, 'The activation delay');
+        state.activationDelays = { iam: ms, sts: ms };
+      } else {
+        const fields = requireRecord(delay, 'The activation delay');
+        state.activationDelays = {
+          iam: fields['iam'] === undefined ? state.activationDelays.iam : requireDelay(fields['iam'], 'iam'),
+          sts: fields['sts'] === undefined ? state.activationDelays.sts : requireDelay(fields['sts'], 'sts'),
+        };
+      }
+      return { ...state.activationDelays };
+    },
+
+    injectFault(init: FaultInit) {
+      const fields = requireRecord(init, 'The fault');
+      const kind = fields['kind'] as FaultKind;
+      if (!FAULT_KINDS.includes(kind)) throw new ControlError(`kind must be one of ${FAULT_KINDS.join(', ')}.`);
+      const service = fields['service'];
+      if (service !== undefined && service !== 'iam' && service !== 'sts') throw new ControlError('service must be iam or sts.');
+      const action = fields['action'] === undefined ? undefined : requireString(fields['action'], 'action');
+      const count = fields['count'] ?? 1;
+      if (count !== 'always' && !(typeof count === 'number' && Number.isInteger(count) && count > 0)) {
+        throw new ControlError("count must be a whole number above 0, or 'always'.");
+      }
+      const latencyMs = fields['latencyMs'] === undefined ? 0 : requireDelay(fields['latencyMs'], 'latencyMs');
+      if (kind === 'latency' && latencyMs === 0) throw new ControlError('A latency fault needs latencyMs.');
+      return faults.inject({ kind, action, service, count, latencyMs });
+    },
+
+    listFaults: () => faults.list(),
+
+    clearFaults: () => faults.clear(),
+
+    expireSessionToken(init) {
+      const fields = requireRecord(init, 'The session');
+      const accessKeyId = requireString(fields['accessKeyId'], 'accessKeyId');
+      const session = state.sessions.get(accessKeyId);
+      if (session === undefined) throw new ControlError(`No session has the access key id ${accessKeyId}.`);
+      session.expiration = new Date(clock().getTime() - 1000);
+    },
+
+    reset() {
+      state.reset();
+      log.clear();
+      faults.clear();
+    },
+  };
+}
