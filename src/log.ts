@@ -14,16 +14,16 @@ export interface CreateLoggerInit {
   level?: string;
   /** Where lines go; default stdout. Tests pass an in-memory stream. */
   destination?: DestinationStream;
-  /** Default true; tests turn it off to compare lines. */
-  timestamp?: boolean;
+  /** Default ISO; `false` in tests to compare lines. */
+  timestamp?: 'iso' | 'epoch' | false;
   name?: string;
 }
 
-export function createLogger({ level = 'info', destination, timestamp = true, name = 'keyupd' }: CreateLoggerInit = {}): Logger {
+export function createLogger({ level = 'info', destination, timestamp = 'iso', name = 'keyupd' }: CreateLoggerInit = {}): Logger {
   const options: LoggerOptions = {
     name,
     level,
-    timestamp: timestamp ? pino.stdTimeFunctions.isoTime : false,
+    timestamp: timestamp === 'iso' ? pino.stdTimeFunctions.isoTime : timestamp === 'epoch',
     redact: { paths: REDACT_PATHS, censor: '[secret]' },
     base: { pid: process.pid },
   };
