@@ -62,8 +62,10 @@ export interface ClientInit {
 }
 
 // The SDK builds its Node handler from these options, so no handler package is imported here.
-function requestHandler({ requestTimeoutMs }: ClientInit): { requestTimeout: number } | undefined {
-  return requestTimeoutMs === undefined ? undefined : { requestTimeout: requestTimeoutMs };
+// Without throwOnRequestTimeout the handler only logs a warning when the timeout passes and
+// goes on waiting.
+function requestHandler({ requestTimeoutMs }: ClientInit): { requestTimeout: number; throwOnRequestTimeout: true } | undefined {
+  return requestTimeoutMs === undefined ? undefined : { requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true };
 }
 
 /** A real IAM client with static credentials only: no default chain, no retries. */
