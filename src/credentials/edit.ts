@@ -1,0 +1,97 @@
+import { FileFormatError, KeyupError } from '../errors.js';
+import { parseIni } from './parse.js';
+import type { IniDocument, IniEntry } from './parse.js';
+
+/** An IAM access key: what replaces the old one in the credentials file. */
+export interface AccessKey {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+export interface KeyEdit {
+  /** The whole new text: the old one with only the two values of each changed profile replaced. */
+  readonly text: string;
+  /** The sections (profiles) whose key changed, in file order. */
+  readonly changed: readonly string[];
+}
+
+const ACCESS_KEY_ID = 'aws_access_key_id';
+const SECRET_ACCESS_KEY = 'aws_secret_access_key';
+const TOKEN_KEYS = ['aws_session_token', 'aws_security_token'];
+/** IAM key ids are upper-case letters and digits (AKIA…). */
+const KEY_ID_PATTERN = /^[A-Z0-9]{16,128}$/;
+/** Printable ASCII without spaces: nothing that could end the line or be stripped by a reader. */
+const SECRET_PATTERN = /^[!-~]+$/;
+
+/**
+ * Replaces the `aws_access_key_id` and `aws_secret_access_key` values of every section whose key id
+ * is `oldKeyId` and that holds no session token, and nothing else: every other byte of the text —
+ * comments, spacing, key case, line endings, a byte-order mark, a missing final newline — stays.
+ * Sections are matched on the key alone, whatever else they set (a role profile that uses its own
+ * key as source holds the same IAM key, which is about to be retired).
+ *
+ * @throws KeyupError when a key id or the new secret is malformed (nothing is changed; the message
+ * does not quote them), and FileFormatError when a secret to replace goes on over indented lines.
+ */
+export function replaceAccessKey(document: IniDocument, oldKeyId: string, next: AccessKey): KeyEdit {
+  assertAccessKey(oldKeyId, next);
+  const edits = new Map<number, { end: number; value: string }>();
+  const changed: string[] = [];
+  for (const { name, entries } of document.sections) {
+    const id = entries.get(ACCESS_KEY_ID);
+    const secret = entries.get(SECRET_ACCESS_KEY);
+    if (id?.value !== oldKeyId || secret === undefined || TOKEN_KEYS.some((key) => entries.has(key))) continue;
+    if (secret.continued) {
+      throw new FileFormatError(document.file, secret.line, `the ${secret.key} of [${name}] goes on over the indented lines below it, so keyup cannot replace it`, {
+        hint: 'Put the secret on one line and try again.',
+      });
+    }
+    // A key inherited from [DEFAULT] is one span shared by many sections: the map keeps it once.
+    edits.set(id.valueStart, { end: id.valueEnd, value: next.accessKeyId });
+    edits.set(secret.valueStart, { end: secret.valueEnd, value: next.secretAccessKey });
+    changed.push(name);
+  }
+  if (changed.length === 0) return { text: document.text, changed };
+  const text = spliceText(document.text, edits);
+  assertEdited(document, text, changed, next);
+  return { text, changed };
+}
+
+function assertAccessKey(oldKeyId: string, next: AccessKey): void {
+  if (!KEY_ID_PATTERN.test(oldKeyId) || !KEY_ID_PATTERN.test(next.accessKeyId)) {
+    throw new KeyupError('An access key id given to keyup is not a valid IAM key id, so the credentials file was left unchanged.', {
+      hint: 'This is a bug in keyup; please report it.',
+    });
+  }
+  if (!SECRET_PATTERN.test(next.secretAccessKey)) {
+    throw new KeyupError('The new secret access key is not in the form IAM gives, so the credentials file was left unchanged.', {
+      hint: 'This is a bug in keyup; please report it.',
+    });
+  }
+}
+
+function spliceText(text: string, edits: ReadonlyMap<number, { end: number; value: string }>): string {
+  const parts: string[] = [];
+  let offset = 0;
+  for (const [start, { end, value }] of [...edits].sort(([a], [b]) => a - b)) {
+    parts.push(text.slice(offset, start), value);
+    offset = end;
+  }
+  parts.push(text.slice(offset));
+  return parts.join('');
+}
+
+/** Reads the new text back: a rewrite that would not read as intended is never written. */
+function assertEdited(before: IniDocument, text: string, changed: readonly string[], next: AccessKey): void {
+  const after = parseIni(text, before.file);
+  const valueOf = (entries: ReadonlyMap<string, IniEntry> | undefined, key: string): string | undefined => entries?.get(key)?.value;
+  const byName = new Map(after.sections.map((section) => [section.name, section.entries]));
+  const ok =
+    after.sections.length === before.sections.length &&
+    changed.every(
+      (name) => valueOf(byName.get(name), ACCESS_KEY_ID) === next.accessKeyId && valueOf(byName.get(name), SECRET_ACCESS_KEY) === next.secretAccessKey,
+    );
+  if (!ok) {
+    throw new KeyupError(`keyup could not rewrite ${before.file} safely, so it left it unchanged.`, { hint: 'This is a bug in keyup; please report it.' });
+  }
+}
