@@ -146,8 +146,9 @@ export async function verifySignature(request: SignedRequest, auth: ParsedAuthor
     headers[name] = value;
   }
   // Smithy would trust a declared payload hash; hold the client to the body it really sent.
+  // IAM and STS take their parameters from the body, so UNSIGNED-PAYLOAD is no exception.
   const declaredHash = headers['x-amz-content-sha256'];
-  if (declaredHash !== undefined && declaredHash !== 'UNSIGNED-PAYLOAD' && declaredHash !== sha256Hex(request.body)) {
+  if (declaredHash !== undefined && declaredHash !== sha256Hex(request.body)) {
     return false;
   }
   const query: Record<string, string | string[]> = {};

@@ -7,13 +7,9 @@ export const SERVICE_PROTOCOL: Readonly<Record<ServiceName, { namespace: string;
   sts: { namespace: 'https://sts.amazonaws.com/doc/2011-06-15/', version: '2011-06-15' },
 };
 
+/** Escapes element text (never used in attributes, so quotes stay as AWS prints them). */
 export function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** AWS's timestamp form in IAM and STS answers: ISO-8601, whole seconds, UTC. */
