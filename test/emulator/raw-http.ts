@@ -65,7 +65,7 @@ export interface SignInit {
 export async function signRaw(
   endpoint: string,
   { credentials, service, body = '', method = 'POST', query = {}, region = 'eu-west-1', signingDate }: SignInit,
-): Promise<Required<RawRequestInit> & { headers: Record<string, string> }> {
+): Promise<{ method: string; path: string; headers: Record<string, string>; body: string }> {
   const url = new URL(endpoint);
   const headers: Record<string, string> = { host: url.host };
   if (method === 'POST') headers['content-type'] = FORM;
