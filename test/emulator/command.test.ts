@@ -1,0 +1,142 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError, parseCommandLine, runEmulatorCommand } from '../../emulator/command.js';
+import { ControlClient } from '../../emulator/control-client.js';
+import { isolateAwsEnvironment, REGION } from './helpers.js';
+import { sendRaw } from './raw-http.js';
+
+isolateAwsEnvironment();
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+describe('parseCommandLine', () => {
+  it('reads the flags', () => {
+    expect(parseCommandLine(['--port', '4599', '--activation-delay-ms', '250', '--account-id', '111122223333'])).toEqual({
+      port: 4599,
+      host: undefined,
+      activationDelayMs: 250,
+      accountId: '111122223333',
+    });
+  });
+
+  it('refuses bad values and unknown flags', () => {
+    expect(() => parseCommandLine(['--port', 'eighty'])).toThrow(UsageError);
+    expect(() => parseCommandLine(['--port', '70000'])).toThrow(/at most 65535/);
+    expect(() => parseCommandLine(['--activation-delay-ms', '-5'])).toThrow(UsageError);
+    expect(() => parseCommandLine(['--account-id', '12'])).toThrow(/12 digits/);
+    expect(() => parseCommandLine(['--verbose'])).toThrow(UsageError);
+  });
+});
+
+describe('runEmulatorCommand', () => {
+  it('prints one JSON line with the endpoint once it serves, and stops when asked', async () => {
+    let requestStop: () => void = () => undefined;
+    const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
+    const lines: string[] = [];
+    let announced: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => (announced = resolve));
+    const running = runEmulatorCommand({
+      argv: ['--port', '0'],
+      writeLine: (line) => {
+        lines.push(line);
+        announced();
+      },
+      stopRequested,
+    });
+    await ready;
+    const { endpoint } = JSON.parse(lines[0] ?? '') as { endpoint: string };
+    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await sendRaw(endpoint, { path: '/_emulator/getState', body: '' })).status).toBe(200);
+    requestStop();
+    await running;
+    expect(lines).toHaveLength(1);
+    await expect(sendRaw(endpoint, { path: '/_emulator/getState', body: '' })).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('the keyup-emulator command, compiled and run as a process', () => {
+  // Compiled into node_modules/.cache so that the output resolves the project's packages.
+  let outDir: string;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    const cache = join(ROOT, 'node_modules', '.cache');
+    mkdirSync(cache, { recursive: true });
+    outDir = mkdtempSync(join(cache, 'keyup-emulator-test-'));
+    await promisify(execFile)(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+        ...['--outDir', outDir, '--rootDir', ROOT, '--module', 'NodeNext', '--moduleResolution', 'NodeNext'],
+        ...['--target', 'ES2022', '--strict', '--skipLibCheck', '--types', 'node', '--verbatimModuleSyntax'],
+        join(ROOT, 'emulator', 'bin', 'keyup-emulator.ts'),
+      ],
+      { cwd: ROOT },
+    );
+  });
+
+  afterAll(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  function startCommand(args: string[]): ChildProcess {
+    const child = spawn(process.execPath, [join(outDir, 'emulator', 'bin', 'keyup-emulator.js'), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    return child;
+  }
+
+  async function firstLine(child: ChildProcess): Promise<string> {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    const [line] = (await once(lines, 'line')) as [string];
+    return line;
+  }
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`serves IAM/STS and control over HTTP, then exits 0 on ${signal}`, async () => {
+      const child = startCommand(['--port', '0', '--activation-delay-ms', '250']);
+      const { endpoint } = JSON.parse(await firstLine(child)) as { endpoint: string };
+      const control = new ControlClient({ endpoint });
+      await control.createUser({ userName: 'alice' });
+      const key = await control.createAccessKey({ userName: 'alice' });
+      expect((await control.getState()).activationDelayMs).toEqual({ iam: 250, sts: 250 });
+      const sts = new STSClient({ region: REGION, endpoint, credentials: key, maxAttempts: 1 });
+      try {
+        const identity = await sts.send(new GetCallerIdentityCommand({}));
+        expect(identity.Arn).toBe('arn:aws:iam::123456789012:user/alice');
+      } finally {
+        sts.destroy();
+      }
+      const exited = once(child, 'exit');
+      child.kill(signal);
+      expect(await exited).toEqual([0, null]);
+    });
+  }
+
+  it('exits 2 with the usage on a bad flag', async () => {
+    const child = startCommand(['--port', 'x']);
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^keyup-emulator: --port must be a whole number, not 'x'\.\nusage: keyup-emulator /);
+  });
+
+  it('exits 1 when the port is taken', async () => {
+    const first = startCommand(['--port', '0']);
+    const { endpoint } = JSON.parse(await firstLine(first)) as { endpoint: string };
+    const second = startCommand(['--port', new URL(endpoint).port]);
+    const [code] = (await once(second, 'exit')) as [number];
+    expect(code).toBe(1);
+    first.kill('SIGTERM');
+    await once(first, 'exit');
+  });
+});
