@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import { getErrorCode, syncFolder, writeNewFile } from './store-fs.js';
+import type { StoreFs } from './store-fs.js';
+
+export interface SaveBackupInit {
+  fs: StoreFs;
+  /** `<stateDir>/backups`, made 0700 when missing. */
+  folder: string;
+  bytes: Uint8Array;
+  now: Date;
+  /** How many backups to keep, newest first; older ones are removed. At least one is kept. */
+  keep: number;
+}
+
+/** `credentials-2026-11-24T07-00-00.000Z.bak`, then `~1`, `~2`, … within the same millisecond. */
+const BACKUP_NAME = /^credentials-(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z)(?:~(\d+))?\.bak$/;
+const MAX_SAME_MILLISECOND = 1000;
+
+/** Writes a 0600 copy of the credentials file's bytes and prunes the oldest copies. Returns its path. */
+export async function saveBackup({ fs, folder, bytes, now, keep }: SaveBackupInit): Promise<string> {
+  await fs.promises.mkdir(folder, { recursive: true, mode: 0o700 });
+  // mkdir's mode is cut by the umask and ignored for a folder that exists: set it.
+  await fs.promises.chmod(folder, 0o700);
+  const stamp = now.toISOString().replace(/:/g, '-');
+  for (let copy = 0; copy < MAX_SAME_MILLISECOND; copy += 1) {
+    const path = join(folder, `credentials-${stamp}${copy === 0 ? '' : `~${copy}`}.bak`);
+    try {
+      await writeNewFile(fs, path, bytes, 0o600);
+    } catch (error) {
+      if (getErrorCode(error) === 'EEXIST') continue;
+      throw error;
+    }
+    await syncFolder(fs, folder);
+    await pruneBackups(fs, folder, Math.max(1, keep));
+    return path;
+  }
+  throw new Error(`too many backups in ${folder} within one millisecond`);
+}
+
+async function pruneBackups(fs: StoreFs, folder: string, keep: number): Promise<void> {
+  const backups = (await fs.promises.readdir(folder))
+    .flatMap((name) => {
+      const match = typeof name === 'string' ? BACKUP_NAME.exec(name) : null;
+      return match === null ? [] : [{ name: match[0], stamp: match[1] ?? '', copy: Number(match[2] ?? 0) }];
+    })
+    .sort((a, b) => (a.stamp === b.stamp ? a.copy - b.copy : a.stamp < b.stamp ? -1 : 1));
+  for (const { name } of backups.slice(0, Math.max(0, backups.length - keep))) {
+    await fs.promises.unlink(join(folder, name));
+  }
+}

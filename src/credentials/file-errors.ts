@@ -1,0 +1,68 @@
+import { KeyupError } from '../errors.js';
+import { ENV_CONFIG_FILE, ENV_CREDENTIALS_FILE } from '../paths.js';
+import { getErrorCode } from './store-fs.js';
+
+/** The two AWS files keyup reads; only the credentials file is ever written. */
+export type AwsFile = 'credentials' | 'config';
+
+const LABELS: Record<AwsFile, { name: string; env: string }> = {
+  credentials: { name: 'AWS credentials file', env: ENV_CREDENTIALS_FILE },
+  config: { name: 'AWS config file', env: ENV_CONFIG_FILE },
+};
+
+export function createMissingFileError(kind: AwsFile, file: string, danglingLink: boolean): KeyupError {
+  const { name, env } = LABELS[kind];
+  return danglingLink
+    ? new KeyupError(`The ${name} ${file} is a link to a file that does not exist.`, { hint: `Point the link at your ${name}, or set ${env} to it.` })
+    : new KeyupError(`The ${name} ${file} does not exist.`, { hint: `Create it with "aws configure", or set ${env} to the file that holds your keys.` });
+}
+
+export function createEmptyFileError(kind: AwsFile, file: string): KeyupError {
+  const { name, env } = LABELS[kind];
+  return new KeyupError(`The ${name} ${file} is empty.`, { hint: `Add your access key with "aws configure", or set ${env} to the file that holds it.` });
+}
+
+export function createNotAFileError(kind: AwsFile, file: string): KeyupError {
+  const { name, env } = LABELS[kind];
+  return new KeyupError(`The ${name} ${file} is not a regular file.`, { hint: `Set ${env} to the file itself.` });
+}
+
+/** For an error thrown while reading: one sentence that says what is wrong, and the fix. */
+export function createReadError(kind: AwsFile, file: string, cause: unknown): KeyupError {
+  const { name } = LABELS[kind];
+  const code = getErrorCode(cause);
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return new KeyupError(`keyup is not allowed to read the ${name} ${file}.`, {
+        hint: `Give your user read and write access to it (chmod 600 ${file}) and to its folder.`,
+        cause,
+      });
+    case 'EISDIR':
+      return createNotAFileError(kind, file);
+    case 'ELOOP':
+      return new KeyupError(`The ${name} ${file} is a link that leads back to itself.`, { hint: 'Point the link at the real file.', cause });
+    default:
+      return new KeyupError(`keyup could not read the ${name} ${file}${code === undefined ? '' : ` (${code})`}.`, {
+        hint: 'Check the file and its folder, then try again.',
+        cause,
+      });
+  }
+}
+
+/** For a failed rewrite that never reached the rename: the file is as it was. */
+export function createWriteError(file: string, cause: unknown): KeyupError {
+  const code = getErrorCode(cause);
+  return new KeyupError(`keyup could not write the AWS credentials file ${file}${code === undefined ? '' : ` (${code})`}, so it left it as it was.`, {
+    hint: 'Check the free space and that you may write to its folder, then try again.',
+    cause,
+  });
+}
+
+export function createBackupError(folder: string, cause: unknown): KeyupError {
+  const code = getErrorCode(cause);
+  return new KeyupError(`keyup could not save a backup of the AWS credentials file in ${folder}${code === undefined ? '' : ` (${code})`}, so it left the file as it was.`, {
+    hint: 'Check that folder, or set backup = false in the keyup config.',
+    cause,
+  });
+}

@@ -1,0 +1,6 @@
+export { CredentialsStore } from './store.js';
+export type { Clock, CredentialsSnapshot, CredentialsStoreInit, ReplaceKeyResult } from './store.js';
+export type { AccessKey } from './edit.js';
+export { EXPIRY_KEYS } from './profiles.js';
+export type { LongTermProfile, OtherCredentials, OtherProfile, Profile, ProfileSource, TemporaryProfile } from './profiles.js';
+export type { StoreFs } from './store-fs.js';
