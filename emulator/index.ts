@@ -21,7 +21,11 @@ export interface EmulatorOptions {
    * eventual consistency; one number for both services or one per service. Default 0.
    */
   activationDelayMs?: number | Partial<ActivationDelays>;
-  /** The emulator's clock for dates, expiry, activation and the 15-minute signing window. */
+  /**
+   * The emulator's clock for dates, expiry, activation and the 15-minute signing window.
+   * Default: the system clock. A clock far from the system's makes the SDK's first request
+   * fail with "Signature expired", as AWS would; the SDK then adopts the answer's `Date`.
+   */
   now?: () => Date;
   /** Default `123456789012`. */
   accountId?: string;
