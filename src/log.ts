@@ -38,3 +38,13 @@ export function maskKeyId(accessKeyId: string): string {
   if (accessKeyId.length <= 8) return accessKeyId;
   return `${accessKeyId.slice(0, 4)}…${accessKeyId.slice(-4)}`;
 }
+
+/**
+ * What may be logged of an underlying error: its name, code, HTTP status and message. Never the
+ * whole object: an SDK error carries the raw response, and who knows what a future one carries.
+ */
+export function describeCause(error: unknown): Record<string, unknown> | undefined {
+  if (typeof error !== 'object' || error === null) return error === undefined ? undefined : { value: String(error) };
+  const { name, code, message, $metadata } = error as { name?: unknown; code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  return { name, code, status: $metadata?.httpStatusCode, message };
+}

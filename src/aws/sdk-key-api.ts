@@ -16,6 +16,9 @@ export interface SdkKeyApiInit {
   requestTimeoutMs?: number;
   /** Default 5 s. */
   connectionTimeoutMs?: number;
+  /** Endpoints for tests; otherwise the SDK's conventions apply (`AWS_ENDPOINT_URL_IAM`, …). */
+  iamEndpoint?: string;
+  stsEndpoint?: string;
 }
 
 const DEFAULT_REGION = 'us-east-1';
@@ -26,16 +29,18 @@ const DEFAULT_REGION = 'us-east-1';
  * `AWS_ACCESS_KEY_ID` and friends sign calls meant for a profile. Endpoints still follow the
  * SDK's conventions (`AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL_STS`, …).
  */
-export function createSdkKeyApi({ requestTimeoutMs = 15_000, connectionTimeoutMs = 5_000 }: SdkKeyApiInit = {}): KeyApi {
-  const clientConfig = (ctx: CallContext) => ({
+export function createSdkKeyApi({ requestTimeoutMs = 15_000, connectionTimeoutMs = 5_000, iamEndpoint, stsEndpoint }: SdkKeyApiInit = {}): KeyApi {
+  const clientConfig = (ctx: CallContext, endpoint: string | undefined) => ({
+    ...(endpoint === undefined ? {} : { endpoint }),
     region: ctx.region ?? DEFAULT_REGION,
     credentials: { ...ctx.credentials },
     maxAttempts: 1,
-    requestHandler: { requestTimeout: requestTimeoutMs, connectionTimeout: connectionTimeoutMs },
+    // Without throwOnRequestTimeout the SDK only warns and goes on waiting for a hung call.
+    requestHandler: { requestTimeout: requestTimeoutMs, connectionTimeout: connectionTimeoutMs, throwOnRequestTimeout: true },
   });
 
   async function withIam<T>(ctx: CallContext, call: (client: IAMClient) => Promise<T>): Promise<T> {
-    const client = new IAMClient(clientConfig(ctx));
+    const client = new IAMClient(clientConfig(ctx, iamEndpoint));
     try {
       return await call(client);
     } finally {
@@ -46,7 +51,7 @@ export function createSdkKeyApi({ requestTimeoutMs = 15_000, connectionTimeoutMs
 
   return {
     async getCallerIdentity(ctx) {
-      const client = new STSClient(clientConfig(ctx));
+      const client = new STSClient(clientConfig(ctx, stsEndpoint));
       try {
         const out = await client.send(new GetCallerIdentityCommand({}), options(ctx));
         const arn = out.Arn ?? '';

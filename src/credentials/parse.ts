@@ -130,7 +130,12 @@ export function parseIni(text: string, file: string): IniDocument {
     current.own.set(key.toLowerCase(), entry);
   }
 
-  const finishedDefaults = finishEntries(defaults, fail);
+  const finished = new Map<DraftEntry, IniEntry>();
+  const finish = (draft: DraftEntry): IniEntry => {
+    const done = finished.get(draft) ?? finishEntry(draft, fail);
+    finished.set(draft, done);
+    return done;
+  };
   return {
     file,
     text,
@@ -138,19 +143,16 @@ export function parseIni(text: string, file: string): IniDocument {
     sections: [...sections.values()].map(({ name, line, own }) => ({
       name,
       line,
-      entries: new Map([...finishedDefaults, ...finishEntries(own, fail)]),
+      // Like botocore, check [DEFAULT]'s values only through the sections that inherit them.
+      entries: new Map([...new Map([...defaults, ...own])].map(([key, draft]) => [key, finish(draft)])),
     })),
   };
 }
 
-function finishEntries(drafts: ReadonlyMap<string, DraftEntry>, fail: (line: number, problem: string) => never): Map<string, IniEntry> {
-  const entries = new Map<string, IniEntry>();
-  for (const [name, { pieces, ...draft }] of drafts) {
-    const value = joinPieces(pieces);
-    if (value.startsWith('\n')) checkNestedBlock(draft.key, pieces, fail);
-    entries.set(name, { ...draft, value, continued: value.includes('\n') });
-  }
-  return entries;
+function finishEntry({ pieces, ...draft }: DraftEntry, fail: (line: number, problem: string) => never): IniEntry {
+  const value = joinPieces(pieces);
+  if (value.startsWith('\n')) checkNestedBlock(draft.key, pieces, fail);
+  return { ...draft, value, continued: value.includes('\n') };
 }
 
 /** configparser joins a value's lines with `\n`, then strips the end (dropping trailing blank lines). */

@@ -85,7 +85,8 @@ export interface RotatorDeps {
 const CREATE_WINDOW_BEFORE_MS = 5 * 60_000;
 /** Creating (with its retries) never takes longer than this after the journal says `creating`. */
 const CREATE_WINDOW_AFTER_MS = 15 * 60_000;
-const CREATE_ATTEMPTS = 4;
+/** As many as every other IAM call gets (see `retry`). */
+const CREATE_ATTEMPTS = 6;
 
 /**
  * Rotates the key of one profile as a journaled state machine:

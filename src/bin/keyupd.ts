@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+import { homedir } from 'node:os';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ExitCode, KeyupError } from '../errors.js';
+import { runOnce } from '../once.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+// keyup runs on Node 20 on purpose; the SDK's notice about its future Node 22 floor is not the user's concern.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const argv = await yargs(hideBin(process.argv))
+  .scriptName('keyupd')
+  .usage('$0 [--once] [--config PATH] [--socket PATH] [--log-level LEVEL]')
+  .option('config', { type: 'string', describe: 'keyup configuration file' })
+  .option('socket', { type: 'string', describe: 'Unix socket to serve' })
+  .option('log-level', { choices: LOG_LEVELS, describe: 'override log_level' })
+  .option('once', { type: 'boolean', default: false, describe: 'run one check now: rotate what is due, print a summary, exit' })
+  .option('debug', { type: 'boolean', default: false, describe: 'add stack traces to errors' })
+  .strict()
+  .fail((message, error) => {
+    if (error !== undefined && error !== null) throw error;
+    console.error(`keyupd: ${message} Run keyupd --help for usage.`);
+    process.exit(ExitCode.usage);
+  })
+  .help()
+  .version(false)
+  .parseAsync();
+
+function report(error: unknown): void {
+  if (error instanceof KeyupError) {
+    console.error(`keyupd: ${error.userMessage}`);
+    process.exitCode = error.exitCode;
+  } else {
+    console.error(`keyupd: an unexpected error stopped keyupd (${error instanceof Error ? error.message : String(error)}). Run again with --debug for details.`);
+    process.exitCode = ExitCode.failed;
+  }
+  if (argv.debug && error instanceof Error) console.error(error.stack);
+}
+
+if (!argv.once) {
+  console.error('keyupd: this version runs only one check at a time; run keyupd --once (from cron or a systemd timer).');
+  process.exitCode = ExitCode.usage;
+} else {
+  try {
+    process.exitCode = await runOnce({
+      env: process.env,
+      home: homedir(),
+      ...(argv.config === undefined ? {} : { configFlag: argv.config }),
+      ...(argv['log-level'] === undefined ? {} : { logLevel: argv['log-level'] }),
+      print: (line) => console.log(`keyupd: ${line}`),
+    });
+  } catch (error) {
+    report(error);
+  }
+}

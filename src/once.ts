@@ -1,0 +1,89 @@
+import * as nodeFs from 'node:fs';
+import { createSdkKeyApi } from './aws/sdk-key-api.js';
+import type { KeyApi } from './aws/key-api.js';
+import { loadConfig, type KeyupConfig, type LogLevel } from './config/index.js';
+import { CredentialsStore } from './credentials/index.js';
+import type { ExitCode } from './errors.js';
+import { ensurePrivateDir } from './fs/atomic-write.js';
+import { openLogDestination } from './log-destination.js';
+import { createLogger, describeCause, type Logger } from './log.js';
+import { resolvePaths, type Env, type KeyupPaths } from './paths.js';
+import { History } from './rotation/history.js';
+import { Journal } from './rotation/journal.js';
+import { RotationLock } from './rotation/lock.js';
+import { Rotator, type RotateOutcome, type RotatorDeps } from './rotation/rotator.js';
+import { createCredentialsFile } from './rotation/store-adapter.js';
+import { formatOutcome, getExitCode } from './rotation/summary.js';
+
+export interface RunOnceInit {
+  env: Env;
+  home: string;
+  configFlag?: string;
+  socketFlag?: string;
+  logLevel?: LogLevel;
+  /** Each summary line, without the program's name. */
+  print: (line: string) => void;
+  /** Tests pass a KeyApi with short timeouts; default: the AWS SDK. */
+  keyApi?: KeyApi;
+  /** Tests shorten verification; default: SPEC's bounds. */
+  verifyInit?: RotatorDeps['verifyInit'];
+}
+
+/** The rotation engine wired to the real file system, AWS and the configured log. */
+export function createRotator(paths: KeyupPaths, config: KeyupConfig, logger: Logger, env: Env, init: Pick<RunOnceInit, 'keyApi' | 'verifyInit'> = {}): Rotator {
+  const fs = nodeFs.promises;
+  const store = new CredentialsStore({ fs: nodeFs, paths, backup: config.daemon.backup, backupKeep: config.daemon.backupKeep });
+  return new Rotator({
+    keyApi: init.keyApi ?? createSdkKeyApi(),
+    credentials: createCredentialsFile(store, paths.credentialsFile),
+    journal: new Journal({ fs, stateDir: paths.stateDir }),
+    history: new History({ fs, stateDir: paths.stateDir }),
+    lock: new RotationLock({ fs, stateDir: paths.stateDir }),
+    logger,
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? undefined,
+    ...(init.verifyInit === undefined ? {} : { verifyInit: init.verifyInit }),
+  });
+}
+
+/**
+ * `keyupd --once`: finish any interrupted rotation, check every managed profile, rotate what
+ * is due, print a line per profile, and answer SPEC's exit code.
+ */
+export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
+  const { env, home, print } = init;
+  const paths = resolvePaths({ env, home, ...(init.configFlag === undefined ? {} : { configFlag: init.configFlag }) });
+  const config = await loadConfig({ path: paths.keyupConfigFile, env, home });
+  const fs = nodeFs.promises;
+  await ensurePrivateDir(fs, paths.stateDir);
+
+  const settings = config.daemon;
+  // The summary owns stdout; with `log = stdout` the log lines go to stderr beside it.
+  const destination =
+    settings.log === 'stdout'
+      ? { stream: nodeFs.createWriteStream('', { fd: 2 }), timestamp: 'iso' as const, close: async () => {} }
+      : await openLogDestination(settings, (dir) => ensurePrivateDir(fs, dir));
+  const logger = createLogger({ level: init.logLevel ?? settings.logLevel, destination: destination.stream, timestamp: destination.timestamp });
+  try {
+    const rotator = createRotator(paths, config, logger, env, init);
+    const outcomes: RotateOutcome[] = [];
+    const maxAgeOf = (profile: string) => config.profiles.find((p) => p.name === profile)?.settings.maxAgeDays ?? settings.maxAgeDays;
+    for (const outcome of await rotator.recoverAll()) {
+      outcomes.push(outcome);
+      print(formatOutcome(outcome, maxAgeOf(outcome.profile)));
+    }
+    for (const profile of config.profiles) {
+      const { maxAgeDays, warnAgeDays, oldKey, deferOnSessions } = profile.settings;
+      const outcome = await rotator.rotate({
+        profile: profile.name,
+        settings: { maxAgeDays, warnAgeDays, oldKey, deferOnSessions, ...(profile.manageWith === undefined ? {} : { manageWith: profile.manageWith }) },
+      });
+      outcomes.push(outcome);
+      if (outcome.kind === 'failed') logger.error({ profile: profile.name, cause: describeCause(outcome.error.cause) }, outcome.error.userMessage);
+      print(formatOutcome(outcome, profile.settings.maxAgeDays));
+    }
+    return getExitCode(outcomes);
+  } finally {
+    await destination.close();
+  }
+}
+

@@ -1,0 +1,84 @@
+import * as fs from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Writable } from 'node:stream';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js';
+import { createSdkKeyApi } from '../../src/aws/sdk-key-api.js';
+import { getDefaultConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/log.js';
+import { createRotator } from '../../src/once.js';
+import { resolvePaths, type KeyupPaths } from '../../src/paths.js';
+import type { RotateOutcome, RotateRequest, RotationSettings, Rotator } from '../../src/rotation/rotator.js';
+import { createTempHome, type TempHome } from './temp-home.js';
+
+export const DAY_MS = 86_400_000;
+export const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
+
+export const defaultSettings: RotationSettings = { maxAgeDays: 90, warnAgeDays: 80, oldKey: 'delete', deferOnSessions: true };
+
+/** Verification tuned for tests: same logic, shorter pauses. */
+export const fastVerify = { confirmDelayMs: 50, initialDelayMs: 50, maxDelayMs: 1_000, timeoutMs: 20_000 };
+
+export interface RotationHarness {
+  readonly emulator: Emulator;
+  readonly home: TempHome;
+  readonly paths: KeyupPaths;
+  readonly rotator: Rotator;
+  /** Every log line the rotator wrote, as text. */
+  readonly logLines: string[];
+  writeCredentials(text: string): Promise<void>;
+  readCredentials(): Promise<string>;
+  rotate(request?: Partial<RotateRequest>): Promise<RotateOutcome>;
+  /** The keys IAM holds for a user. */
+  keysOf(userName: string): { accessKeyId: string; status: string; secretAccessKey: string }[];
+  /** Every file under the state folder, with its contents. */
+  readStateFiles(): Promise<Map<string, string>>;
+  close(): Promise<void>;
+}
+
+export async function createRotationHarness(options: EmulatorOptions = {}, verifyInit = fastVerify): Promise<RotationHarness> {
+  const emulator = await startEmulator(options);
+  const home = await createTempHome();
+  const paths = resolvePaths({ env: home.env, home: home.dir });
+  const logLines: string[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger({ destination: logStream, level: 'debug' });
+  const keyApi = createSdkKeyApi({ iamEndpoint: emulator.endpoint, stsEndpoint: emulator.endpoint, requestTimeoutMs: 2_000, connectionTimeoutMs: 1_000 });
+  const config = getDefaultConfig(paths.keyupConfigFile, home.env, home.dir);
+  const rotator = createRotator(paths, config, logger, home.env, { keyApi, verifyInit });
+
+  return {
+    emulator,
+    home,
+    paths,
+    rotator,
+    logLines,
+    async writeCredentials(text) {
+      await fs.mkdir(dirname(paths.credentialsFile), { recursive: true, mode: 0o700 });
+      await fs.writeFile(paths.credentialsFile, text, { mode: 0o600 });
+    },
+    readCredentials: () => fs.readFile(paths.credentialsFile, 'utf8'),
+    rotate: (request = {}) => rotator.rotate({ profile: 'default', settings: defaultSettings, ...request }),
+    keysOf: (userName) => emulator.getState().accessKeys.filter((key) => key.userName === userName),
+    async readStateFiles() {
+      const files = new Map<string, string>();
+      const walk = async (dir: string): Promise<void> => {
+        for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+          const path = `${dir}/${entry.name}`;
+          if (entry.isDirectory()) await walk(path);
+          else files.set(path, await fs.readFile(path, 'utf8'));
+        }
+      };
+      await walk(paths.stateDir);
+      return files;
+    },
+    async close() {
+      await emulator.stop();
+      await home.remove();
+    },
+  };
+}
