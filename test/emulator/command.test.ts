@@ -1,11 +1,9 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { UsageError, parseCommandLine, runEmulatorCommand } from '../../emulator/command.js';
 import { ControlClient } from '../../emulator/control-client.js';
 import { isolateAwsEnvironment, REGION } from './helpers.js';
@@ -13,7 +11,6 @@ import { sendRaw } from './raw-http.js';
 
 isolateAwsEnvironment();
 
-const ROOT = resolve(import.meta.dirname, '../..');
 
 describe('parseCommandLine', () => {
   it('reads the flags', () => {
@@ -61,29 +58,12 @@ describe('runEmulatorCommand', () => {
 });
 
 describe('the keyup-emulator command, compiled and run as a process', () => {
-  // Compiled into node_modules/.cache so that the output resolves the project's packages.
-  let outDir: string;
+  // The project as compiled once for this test run (test/support/global-build.ts).
+  const outDir = inject('buildDir');
   const children: ChildProcess[] = [];
-
-  beforeAll(async () => {
-    const cache = join(ROOT, 'node_modules', '.cache');
-    mkdirSync(cache, { recursive: true });
-    outDir = mkdtempSync(join(cache, 'keyup-emulator-test-'));
-    await promisify(execFile)(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-        ...['--outDir', outDir, '--rootDir', ROOT, '--module', 'NodeNext', '--moduleResolution', 'NodeNext'],
-        ...['--target', 'ES2022', '--strict', '--skipLibCheck', '--types', 'node', '--verbatimModuleSyntax'],
-        join(ROOT, 'emulator', 'bin', 'keyup-emulator.ts'),
-      ],
-      { cwd: ROOT },
-    );
-  });
 
   afterAll(() => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    rmSync(outDir, { recursive: true, force: true });
   });
 
   function startCommand(args: string[]): ChildProcess {

@@ -1,0 +1,28 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { TestProject } from 'vitest/node';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The project compiled from the current sources, for tests that run real processes. */
+    buildDir: string;
+  }
+}
+
+/**
+ * Compiles the project once per test run, so that child-process tests run today's code and not
+ * whatever `dist/` last held. Inside node_modules/.cache so the output resolves the packages.
+ */
+export default async function setup(project: TestProject): Promise<() => void> {
+  const cache = join(ROOT, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const buildDir = mkdtempSync(join(cache, 'keyup-test-build-'));
+  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', buildDir, '--sourceMap', 'false'], { cwd: ROOT });
+  project.provide('buildDir', buildDir);
+  return () => rmSync(buildDir, { recursive: true, force: true });
+}
