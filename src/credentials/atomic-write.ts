@@ -21,6 +21,14 @@ export interface WriteAtomicallyInit {
 const TEMP_NAME = /^\.(.+)\.keyup-[0-9a-f]{12}\.tmp$/;
 const STALE_AFTER_MS = 10 * 60 * 1000;
 
+/** The rename happened, so the new content is in place, but flushing the folder failed. */
+export class FolderSyncError extends Error {
+  constructor(cause: unknown) {
+    super('the file was replaced but its folder could not be flushed to disk', { cause });
+    this.name = 'FolderSyncError';
+  }
+}
+
 /** A temp file's name: hidden, beside the file, so that the rename stays on one file system. */
 function createTempName(file: string): string {
   return `.${basename(file)}.keyup-${randomBytes(6).toString('hex')}.tmp`;
@@ -30,7 +38,7 @@ function createTempName(file: string): string {
  * Replaces `file` so that a reader or a crash sees either all of the old bytes or all of the new:
  * a temp file in the same folder (mode 0600 from the start, then `mode`), fsynced, renamed over
  * the file, then the folder fsynced. On any failure before the rename the temp file is removed
- * and the file is as it was.
+ * and the file is as it was; a failure after it is a {@link FolderSyncError}.
  */
 export async function writeFileAtomically({ fs, file, data, mode, isStillCurrent, now }: WriteAtomicallyInit): Promise<boolean> {
   const folder = dirname(file);
@@ -47,7 +55,11 @@ export async function writeFileAtomically({ fs, file, data, mode, isStillCurrent
     await removeTempFile(fs, temp);
     throw error;
   }
-  await syncFolder(fs, folder);
+  try {
+    await syncFolder(fs, folder);
+  } catch (error) {
+    throw new FolderSyncError(error);
+  }
   return true;
 }
 

@@ -59,6 +59,15 @@ export function createWriteError(file: string, cause: unknown): KeyupError {
   });
 }
 
+/** For a rewrite that is in place but may not survive a power cut. */
+export function createFlushError(file: string, cause: unknown): KeyupError {
+  const code = getErrorCode(cause instanceof Error ? cause.cause : cause);
+  return new KeyupError(`keyup rewrote the AWS credentials file ${file} but could not flush its folder to disk${code === undefined ? '' : ` (${code})`}.`, {
+    hint: 'Check the disk; the file holds the new key.',
+    cause,
+  });
+}
+
 export function createBackupError(folder: string, cause: unknown): KeyupError {
   const code = getErrorCode(cause);
   return new KeyupError(`keyup could not save a backup of the AWS credentials file in ${folder}${code === undefined ? '' : ` (${code})`}, so it left the file as it was.`, {

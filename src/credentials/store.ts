@@ -1,12 +1,20 @@
 import { join } from 'node:path';
 import { KeyupError } from '../errors.js';
 import type { KeyupPaths } from '../paths.js';
-import { writeFileAtomically } from './atomic-write.js';
+import { FolderSyncError, writeFileAtomically } from './atomic-write.js';
 import { saveBackup } from './backups.js';
 import { BOM, decodeUtf8 } from './decode.js';
 import { replaceAccessKey } from './edit.js';
 import type { AccessKey } from './edit.js';
-import { createBackupError, createEmptyFileError, createMissingFileError, createNotAFileError, createReadError, createWriteError } from './file-errors.js';
+import {
+  createBackupError,
+  createEmptyFileError,
+  createFlushError,
+  createMissingFileError,
+  createNotAFileError,
+  createReadError,
+  createWriteError,
+} from './file-errors.js';
 import type { AwsFile } from './file-errors.js';
 import { stripSpace } from './lines.js';
 import { parseIni } from './parse.js';
@@ -140,7 +148,7 @@ export class CredentialsStore {
           now: this.#clock.now(),
         });
       } catch (error) {
-        throw createWriteError(this.#paths.credentialsFile, error);
+        throw error instanceof FolderSyncError ? createFlushError(this.#paths.credentialsFile, error) : createWriteError(this.#paths.credentialsFile, error);
       }
       if (written) return backupFile === undefined ? { changed: edit.changed } : { changed: edit.changed, backupFile };
     }

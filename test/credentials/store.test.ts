@@ -118,6 +118,14 @@ describe('CredentialsStore.replaceKey', () => {
     expect(fs.readdirSync('/home/u/.aws')).toEqual(['credentials']);
   });
 
+  it('keeps every other byte: BOM, CRLF, comments, unicode, no final newline', async () => {
+    const text = `\ufeff; top\r\n[ünï côdé.dev-1]\r\nAWS_ACCESS_KEY_ID:${OLD_ID}\r\n# mid\r\naws_secret_access_key\t=\t${OLD_SECRET}  \r\n[b]\nregion = x ; kept`;
+    const fs = createMemoryFs({ [CREDENTIALS]: Buffer.from(text, 'utf8') });
+    expect(await createStore(fs, { backup: false }).replaceKey(OLD_ID, NEW_KEY)).toEqual({ changed: ['ünï côdé.dev-1'] });
+    const expected = Buffer.from(text.replace(OLD_ID, NEW_KEY.accessKeyId).replace(OLD_SECRET, NEW_KEY.secretAccessKey), 'utf8');
+    expect(Buffer.compare(fs.readFileSync(CREDENTIALS) as Buffer, expected)).toBe(0);
+  });
+
   it('writes nothing (and backs nothing up) when no profile holds the old key', async () => {
     const fs = createMemoryFs({ [CREDENTIALS]: credentials });
     const before = fs.statSync(CREDENTIALS).mtimeMs;
@@ -253,6 +261,19 @@ describe('CredentialsStore.replaceKey', () => {
       expect(error.message).toBe(`keyup could not write the AWS credentials file ${CREDENTIALS} (ENOSPC), so it left it as it was.`);
       expect(fs.readFileSync(CREDENTIALS, 'utf8')).toBe(credentials);
       expect(fs.readdirSync('/home/u/.aws')).toEqual(['credentials']);
+    });
+
+    it('says the key is in place when only flushing the folder fails after the rename', async () => {
+      const fs = createMemoryFs({ [CREDENTIALS]: credentials });
+      const failing = hookFs(fs, {
+        open: async (path, flags, mode) => {
+          if (path === '/home/u/.aws' && fs.readFileSync(CREDENTIALS, 'utf8') === rotated) throw createSystemError('EIO');
+          return fs.promises.open(path, flags, mode);
+        },
+      });
+      const error = await getError(createStore(failing, { backup: false }).replaceKey(OLD_ID, NEW_KEY));
+      expect(error.message).toBe(`keyup rewrote the AWS credentials file ${CREDENTIALS} but could not flush its folder to disk (EIO).`);
+      expect(fs.readFileSync(CREDENTIALS, 'utf8')).toBe(rotated);
     });
 
     it('never puts a secret in an error message', async () => {
