@@ -176,7 +176,8 @@ export class Rotator {
     }
     const keyAge = assessKeyAge(inUse.createDate, this.now(), settings);
     const checked: Checked = { profile, user, keyId: current.accessKeyId, keyCreated: inUse.createDate, keyAge };
-    progress('assess', `The key ${maskKeyId(current.accessKeyId)} of user ${user.userName} is ${keyAge.ageDays.toFixed(1)} days old (rotated at ${settings.maxAgeDays}).`);
+    const limit = settings.maxAgeDays === 0 ? 'max_age_days = 0 rotates it at every check' : `rotated at ${settings.maxAgeDays} days`;
+    progress('assess', `The key ${maskKeyId(current.accessKeyId)} of user ${user.userName} is ${keyAge.ageDays.toFixed(1)} days old (${limit}).`);
     if (keyAge.state !== 'due' && request.ignoreAge !== true) return { kind: 'current', ...checked };
 
     if (settings.deferOnSessions && request.ignoreSessions !== true) {

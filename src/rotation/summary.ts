@@ -14,7 +14,7 @@ export function formatOutcome(outcome: RotateOutcome, maxAgeDays: number): strin
       return `${outcome.profile} (${outcome.user.userName}): key ${maskKeyId(outcome.keyId)} is ${outcome.keyAge.ageDays.toFixed(1)} days old, ${state}; rotation due on ${due}.`;
     }
     case 'deferred':
-      return `${outcome.profile} (${outcome.user.userName}): ${describeDeferral(outcome.deferral)}`;
+      return `${outcome.profile} (${outcome.user.userName}): ${lowerFirstWord(describeDeferral(outcome.deferral))}`;
     case 'failed':
       return `${outcome.profile}: ${outcome.error.userMessage}`;
   }
@@ -25,4 +25,9 @@ export function getExitCode(outcomes: readonly RotateOutcome[]): ExitCode {
   if (outcomes.some((outcome) => outcome.kind === 'failed')) return ExitCode.failed;
   if (outcomes.some((outcome) => outcome.kind === 'deferred')) return ExitCode.deferred;
   return ExitCode.ok;
+}
+
+/** "Deferred until …" reads as one sentence after "profile (user): ". */
+function lowerFirstWord(sentence: string): string {
+  return sentence.replace(/^Deferred\b/, 'deferred');
 }
