@@ -4,7 +4,7 @@ import type { KeyApi } from './aws/key-api.js';
 import { loadConfig, type KeyupConfig, type LogLevel } from './config/index.js';
 import { CredentialsStore } from './credentials/index.js';
 import type { ExitCode } from './errors.js';
-import { ensurePrivateDir } from './fs/atomic-write.js';
+import { ensurePrivateDir } from './fs/fs.js';
 import { openLogDestination } from './log-destination.js';
 import { createLogger, describeCause, type Logger } from './log.js';
 import { resolvePaths, type Env, type KeyupPaths } from './paths.js';
@@ -31,8 +31,8 @@ export interface RunOnceInit {
 
 /** The rotation engine wired to the real file system, AWS and the configured log. */
 export function createRotator(paths: KeyupPaths, config: KeyupConfig, logger: Logger, env: Env, init: Pick<RunOnceInit, 'keyApi' | 'verifyInit'> = {}): Rotator {
-  const fs = nodeFs.promises;
-  const store = new CredentialsStore({ fs: nodeFs, paths, backup: config.daemon.backup, backupKeep: config.daemon.backupKeep });
+  const fs = nodeFs;
+  const store = new CredentialsStore({ fs, paths, backup: config.daemon.backup, backupKeep: config.daemon.backupKeep });
   return new Rotator({
     keyApi: init.keyApi ?? createSdkKeyApi(),
     credentials: createCredentialsFile(store, paths.credentialsFile),
@@ -53,15 +53,14 @@ export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
   const { env, home, print } = init;
   const paths = resolvePaths({ env, home, ...(init.configFlag === undefined ? {} : { configFlag: init.configFlag }) });
   const config = await loadConfig({ path: paths.keyupConfigFile, env, home });
-  const fs = nodeFs.promises;
-  await ensurePrivateDir(fs, paths.stateDir);
+  await ensurePrivateDir(nodeFs, paths.stateDir);
 
   const settings = config.daemon;
   // The summary owns stdout; with `log = stdout` the log lines go to stderr beside it.
   const destination =
     settings.log === 'stdout'
       ? { stream: nodeFs.createWriteStream('', { fd: 2 }), timestamp: 'iso' as const, close: async () => {} }
-      : await openLogDestination(settings, (dir) => ensurePrivateDir(fs, dir));
+      : await openLogDestination(settings, (dir) => ensurePrivateDir(nodeFs, dir));
   const logger = createLogger({ level: init.logLevel ?? settings.logLevel, destination: destination.stream, timestamp: destination.timestamp });
   try {
     const rotator = createRotator(paths, config, logger, env, init);

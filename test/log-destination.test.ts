@@ -1,8 +1,9 @@
 import { createSocket } from 'node:dgram';
+import * as nodeFs from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensurePrivateDir } from '../src/fs/atomic-write.js';
+import { ensurePrivateDir } from '../src/fs/fs.js';
 import { openLogDestination } from '../src/log-destination.js';
 import { createLogger } from '../src/log.js';
 import { createTempHome, type TempHome } from './support/temp-home.js';
@@ -18,7 +19,7 @@ describe('openLogDestination', () => {
 
   it('writes JSON lines to a 0600 file in a 0700 folder it makes', async () => {
     const logFile = join(home.dir, 'state', 'keyup', 'keyupd.log');
-    const destination = await openLogDestination({ log: 'file', logFile, syslog: syslogDefault }, (dir) => ensurePrivateDir(fs, dir));
+    const destination = await openLogDestination({ log: 'file', logFile, syslog: syslogDefault }, (dir) => ensurePrivateDir(nodeFs, dir));
     createLogger({ destination: destination.stream }).info({ profile: 'default' }, 'rotated');
     await destination.close();
     const line = JSON.parse((await fs.readFile(logFile, 'utf8')).trim()) as Record<string, unknown>;

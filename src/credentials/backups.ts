@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { getErrorCode, syncFolder, writeNewFile } from './store-fs.js';
-import type { StoreFs } from './store-fs.js';
+import { getErrorCode, syncFolder, writeNewFile } from '../fs/fs.js';
+import type { FileSystem } from '../fs/fs.js';
 
 export interface SaveBackupInit {
-  fs: StoreFs;
+  fs: FileSystem;
   /** `<stateDir>/backups`, made 0700 when missing. */
   folder: string;
   bytes: Uint8Array;
@@ -37,7 +37,7 @@ export async function saveBackup({ fs, folder, bytes, now, keep }: SaveBackupIni
   throw new Error(`too many backups in ${folder} within one millisecond`);
 }
 
-async function pruneBackups(fs: StoreFs, folder: string, keep: number): Promise<void> {
+async function pruneBackups(fs: FileSystem, folder: string, keep: number): Promise<void> {
   const backups = (await fs.promises.readdir(folder))
     .flatMap((name) => {
       const match = typeof name === 'string' ? BACKUP_NAME.exec(name) : null;

@@ -1,6 +1,6 @@
 import { KeyupError } from '../errors.js';
 import { ENV_CONFIG_FILE, ENV_CREDENTIALS_FILE } from '../paths.js';
-import { getErrorCode } from './store-fs.js';
+import { getErrorCode } from '../fs/fs.js';
 
 /** The two AWS files keyup reads; only the credentials file is ever written. */
 export type AwsFile = 'credentials' | 'config';

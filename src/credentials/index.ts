@@ -3,4 +3,4 @@ export type { Clock, CredentialsSnapshot, CredentialsStoreInit, ReplaceKeyResult
 export type { AccessKey } from './edit.js';
 export { EXPIRY_KEYS } from './profiles.js';
 export type { LongTermProfile, OtherCredentials, OtherProfile, Profile, ProfileSource, TemporaryProfile } from './profiles.js';
-export type { StoreFs } from './store-fs.js';
+export type { FileSystem } from '../fs/fs.js';

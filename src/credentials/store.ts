@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { KeyupError } from '../errors.js';
 import type { KeyupPaths } from '../paths.js';
-import { FolderSyncError, writeFileAtomically } from './atomic-write.js';
+import { FolderSyncError, writeFileAtomically } from '../fs/atomic-write.js';
 import { saveBackup } from './backups.js';
 import { BOM, decodeUtf8 } from './decode.js';
 import { replaceAccessKey } from './edit.js';
@@ -21,8 +21,8 @@ import { parseIni } from './parse.js';
 import type { IniDocument } from './parse.js';
 import { listProfiles } from './profiles.js';
 import type { Profile } from './profiles.js';
-import { getErrorCode, toBytes, toText } from './store-fs.js';
-import type { StoreFs } from './store-fs.js';
+import { getErrorCode, toBytes, toText } from '../fs/fs.js';
+import type { FileSystem } from '../fs/fs.js';
 
 export interface Clock {
   now(): Date;
@@ -30,7 +30,7 @@ export interface Clock {
 
 export interface CredentialsStoreInit {
   /** `node:fs` in the daemon, memfs's `fs` in tests; only `fs.promises` is used. */
-  fs: StoreFs;
+  fs: FileSystem;
   /**
    * From `resolvePaths()`: `credentialsFile` (`$AWS_SHARED_CREDENTIALS_FILE`, else
    * `~/.aws/credentials`), `awsConfigFile` (`$AWS_CONFIG_FILE`, else `~/.aws/config`) and
@@ -84,7 +84,7 @@ const systemClock: Clock = { now: () => new Date() };
  * afresh (never a cached copy), so a change the user made a moment ago is always seen.
  */
 export class CredentialsStore {
-  readonly #fs: StoreFs;
+  readonly #fs: FileSystem;
   readonly #paths: CredentialsStoreInit['paths'];
   readonly #backup: boolean;
   readonly #backupKeep: number;

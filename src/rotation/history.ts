@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { ensurePrivateDir, writeFileAtomic } from '../fs/atomic-write.js';
-import { hasCode, type FsPromises } from '../fs/fs.js';
+import { writeFileAtomically } from '../fs/atomic-write.js';
+import { ensurePrivateDir, getErrorCode, readText, type FileSystem } from '../fs/fs.js';
 
 /** One finished or failed rotation: ids and times, never a secret. */
 export interface RotationRecord {
@@ -19,21 +19,21 @@ const KEEP_RECORDS = 200;
 
 /** `<state>/history.json`: the rotations keyup has made, newest last. */
 export class History {
-  private readonly fs: FsPromises;
+  private readonly fs: FileSystem;
   readonly path: string;
 
-  constructor({ fs, stateDir }: { fs: FsPromises; stateDir: string }) {
+  constructor({ fs, stateDir }: { fs: FileSystem; stateDir: string }) {
     this.fs = fs;
     this.path = join(stateDir, 'history.json');
   }
 
   async read(): Promise<RotationRecord[]> {
     try {
-      const value: unknown = JSON.parse(await this.fs.readFile(this.path, 'utf8'));
+      const value: unknown = JSON.parse(await readText(this.fs, this.path));
       return Array.isArray(value) ? (value as RotationRecord[]) : [];
     } catch (error) {
       // History is informative only; a damaged file must not stop rotations.
-      if (hasCode(error, 'ENOENT') || error instanceof SyntaxError) return [];
+      if (getErrorCode(error) === 'ENOENT' || error instanceof SyntaxError) return [];
       throw error;
     }
   }
@@ -41,7 +41,7 @@ export class History {
   async append(record: RotationRecord): Promise<void> {
     const records = [...(await this.read()), record].slice(-KEEP_RECORDS);
     await ensurePrivateDir(this.fs, join(this.path, '..'));
-    await writeFileAtomic(this.fs, this.path, `${JSON.stringify(records, null, 1)}\n`);
+    await writeFileAtomically({ fs: this.fs, file: this.path, data: `${JSON.stringify(records, null, 1)}\n` });
   }
 
   async lastFor(profile: string): Promise<RotationRecord | undefined> {

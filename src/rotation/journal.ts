@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { KeyupError } from '../errors.js';
-import { ensurePrivateDir, syncDirectory, writeFileAtomic } from '../fs/atomic-write.js';
-import { hasCode, type FsPromises } from '../fs/fs.js';
+import { writeFileAtomically } from '../fs/atomic-write.js';
+import { ensurePrivateDir, getErrorCode, readText, syncFolder, syncHandle, type FileSystem } from '../fs/fs.js';
 
 /**
  * How far a rotation got. Each step is recorded, durably, before the action that follows it:
@@ -58,10 +58,10 @@ function isJournalEntry(value: unknown): value is JournalEntry {
  * new secret is kept before the credentials file has it.
  */
 export class Journal {
-  private readonly fs: FsPromises;
+  private readonly fs: FileSystem;
   readonly dir: string;
 
-  constructor({ fs, stateDir }: { fs: FsPromises; stateDir: string }) {
+  constructor({ fs, stateDir }: { fs: FileSystem; stateDir: string }) {
     this.fs = fs;
     this.dir = join(stateDir, 'journal');
   }
@@ -73,16 +73,16 @@ export class Journal {
 
   async write(entry: JournalEntry): Promise<void> {
     await ensurePrivateDir(this.fs, this.dir);
-    await writeFileAtomic(this.fs, this.pathOf(entry.profile), `${JSON.stringify(entry)}\n`);
+    await writeFileAtomically({ fs: this.fs, file: this.pathOf(entry.profile), data: `${JSON.stringify(entry)}\n` });
   }
 
   async read(profile: string): Promise<JournalEntry | undefined> {
     const path = this.pathOf(profile);
     let text: string;
     try {
-      text = await this.fs.readFile(path, 'utf8');
+      text = await readText(this.fs, path);
     } catch (error) {
-      if (hasCode(error, 'ENOENT')) return undefined;
+      if (getErrorCode(error) === 'ENOENT') return undefined;
       throw error;
     }
     let value: unknown;
@@ -102,14 +102,15 @@ export class Journal {
 
   /** Every profile with an unfinished rotation. */
   async listProfiles(): Promise<string[]> {
-    let names: string[];
+    let names: readonly unknown[];
     try {
-      names = await this.fs.readdir(this.dir);
+      names = await this.fs.promises.readdir(this.dir);
     } catch (error) {
-      if (hasCode(error, 'ENOENT')) return [];
+      if (getErrorCode(error) === 'ENOENT') return [];
       throw error;
     }
-    return names.filter((name) => name.endsWith('.json') && !name.startsWith('.')).map((name) => decodeURIComponent(name.slice(0, -'.json'.length)));
+    return names
+      .filter((name): name is string => typeof name === 'string' && name.endsWith('.json') && !name.startsWith('.')).map((name) => decodeURIComponent(name.slice(0, -'.json'.length)));
   }
 
   /**
@@ -120,19 +121,19 @@ export class Journal {
     const path = this.pathOf(profile);
     let handle;
     try {
-      handle = await this.fs.open(path, 'r+');
+      handle = await this.fs.promises.open(path, 'r+');
     } catch (error) {
-      if (hasCode(error, 'ENOENT')) return;
+      if (getErrorCode(error) === 'ENOENT') return;
       throw error;
     }
     try {
-      const { size } = await handle.stat();
+      const size = Number((await handle.stat()).size);
       await handle.write(new Uint8Array(size), 0, size, 0);
-      await handle.sync();
+      await syncHandle(handle);
     } finally {
       await handle.close();
     }
-    await this.fs.unlink(path);
-    await syncDirectory(this.fs, this.dir);
+    await this.fs.promises.unlink(path);
+    await syncFolder(this.fs, this.dir);
   }
 }

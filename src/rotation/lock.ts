@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { KeyupError } from '../errors.js';
-import { ensurePrivateDir } from '../fs/atomic-write.js';
-import { hasCode, type FsPromises } from '../fs/fs.js';
+import { ensurePrivateDir, getErrorCode, readText, toBytes, writeNewFile, type FileSystem } from '../fs/fs.js';
 
 interface LockOwner {
   pid: number;
@@ -10,7 +9,7 @@ interface LockOwner {
 }
 
 export interface RotationLockInit {
-  fs: FsPromises;
+  fs: FileSystem;
   stateDir: string;
   pid?: number;
   now?: () => Date;
@@ -29,7 +28,7 @@ export function isProcessAlive(pid: number): boolean {
     return true;
   } catch (error) {
     // EPERM: it runs, as another user.
-    return hasCode(error, 'EPERM');
+    return getErrorCode(error) === 'EPERM';
   }
 }
 
@@ -44,7 +43,7 @@ export interface HeldLock {
  * so a kill -9 never blocks the next rotation.
  */
 export class RotationLock {
-  private readonly fs: FsPromises;
+  private readonly fs: FileSystem;
   private readonly path: string;
   private readonly pid: number;
   private readonly now: () => Date;
@@ -65,10 +64,10 @@ export class RotationLock {
     const owner: LockOwner = { pid: this.pid, profile, since: this.now().toISOString() };
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await this.fs.writeFile(this.path, JSON.stringify(owner), { flag: 'wx', mode: 0o600 });
+        await writeNewFile(this.fs, this.path, toBytes(JSON.stringify(owner)), 0o600);
         return { release: () => this.release() };
       } catch (error) {
-        if (!hasCode(error, 'EEXIST')) throw error;
+        if (getErrorCode(error) !== 'EEXIST') throw error;
       }
       const current = await this.readOwner();
       if (current === undefined ? await this.isFreshlyCreated() : !this.isStale(current)) {
@@ -76,8 +75,8 @@ export class RotationLock {
         const what = current === undefined ? 'is starting a rotation' : `has been rotating profile ${current.profile} since ${current.since}`;
         throw new KeyupError(`${who} ${what}.`, { hint: 'Wait for it to finish, then try again.' });
       }
-      await this.fs.unlink(this.path).catch((error: unknown) => {
-        if (!hasCode(error, 'ENOENT')) throw error;
+      await this.fs.promises.unlink(this.path).catch((error: unknown) => {
+        if (getErrorCode(error) !== 'ENOENT') throw error;
       });
     }
     throw new KeyupError(`Could not take the rotation lock ${this.path}.`, { hint: 'Another keyup process keeps taking it; try again.' });
@@ -91,8 +90,8 @@ export class RotationLock {
   /** An unreadable lock is being written right now by its owner, or was left half-written by a crash. */
   private async isFreshlyCreated(): Promise<boolean> {
     try {
-      const { mtimeMs } = await this.fs.stat(this.path);
-      return this.now().getTime() - mtimeMs < 5_000;
+      const { mtimeMs } = await this.fs.promises.stat(this.path);
+      return this.now().getTime() - Number(mtimeMs) < 5_000;
     } catch {
       return false;
     }
@@ -100,7 +99,7 @@ export class RotationLock {
 
   private async readOwner(): Promise<LockOwner | undefined> {
     try {
-      const value = JSON.parse(await this.fs.readFile(this.path, 'utf8')) as Partial<LockOwner>;
+      const value = JSON.parse(await readText(this.fs, this.path)) as Partial<LockOwner>;
       if (typeof value.pid === 'number' && typeof value.profile === 'string' && typeof value.since === 'string') return value as LockOwner;
       return undefined;
     } catch {
@@ -110,6 +109,6 @@ export class RotationLock {
 
   private async release(): Promise<void> {
     const owner = await this.readOwner();
-    if (owner?.pid === this.pid) await this.fs.unlink(this.path).catch(() => undefined);
+    if (owner?.pid === this.pid) await this.fs.promises.unlink(this.path).catch(() => undefined);
   }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CredentialsStore } from '../../src/credentials/store.js';
-import type { StoreFileHandle, StoreFs } from '../../src/credentials/store-fs.js';
+import type { FileHandle, FileSystem } from '../../src/fs/fs.js';
 import { resolvePaths } from '../../src/paths.js';
 import type { KeyupPaths } from '../../src/paths.js';
 import { createSystemError, hookFs, NEW_KEY, OLD_ID, OLD_SECRET } from './support.js';
@@ -29,7 +29,7 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function createStore(fsImpl: StoreFs = fs, backup = false): CredentialsStore {
+function createStore(fsImpl: FileSystem = fs, backup = false): CredentialsStore {
   return new CredentialsStore({ fs: fsImpl, paths, backup });
 }
 
@@ -55,11 +55,13 @@ describe('CredentialsStore on a real file system', () => {
         open: async (path, flags, mode) => {
           const handle = await fs.promises.open(path, flags, mode);
           if (!path.includes('.keyup-')) return handle;
-          const broken: StoreFileHandle = {
+          const broken: FileHandle = {
             writeFile: (data) => handle.writeFile(data),
             chmod: (m) => handle.chmod(m),
             sync: () => Promise.reject(createSystemError('EIO')),
             datasync: () => Promise.reject(createSystemError('EIO')),
+            stat: () => handle.stat(),
+            write: (buffer, offset, length, position) => handle.write(buffer, offset, length, position),
             close: () => handle.close(),
           };
           return broken;

@@ -33,10 +33,10 @@ describe('RotationLock', () => {
   });
 
   it('does not release a lock another process took over', async () => {
-    const { fs } = createMemoryFs();
+    const { fs, vol } = createMemoryFs();
     const held = await new RotationLock({ fs, stateDir: '/state', pid: 100, now, isAlive: () => false }).acquire('default');
     await new RotationLock({ fs, stateDir: '/state', pid: 200, now, isAlive: (pid) => pid === 200 }).acquire('default');
     await held.release();
-    expect(JSON.parse(await fs.readFile('/state/rotation.lock', 'utf8'))).toMatchObject({ pid: 200 });
+    expect(JSON.parse(vol.readFileSync('/state/rotation.lock', 'utf8') as string)).toMatchObject({ pid: 200 });
   });
 });
