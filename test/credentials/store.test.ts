@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CredentialsStore } from '../../src/credentials/store.js';
 import type { CredentialsStoreInit } from '../../src/credentials/store.js';
-import type { StoreFs } from '../../src/credentials/store-fs.js';
+import type { FileSystem } from '../../src/fs/fs.js';
 import { FileFormatError, KeyupError } from '../../src/errors.js';
 import { resolvePaths } from '../../src/paths.js';
 import { createFakeClock, createMemoryFs, createSystemError, hookFs, NEW_KEY, OLD_ID, OLD_SECRET } from './support.js';
@@ -15,7 +15,7 @@ const BACKUPS = `${paths.stateDir}/backups`;
 const credentials = `# work\n[default]\naws_access_key_id = ${OLD_ID}\naws_secret_access_key = ${OLD_SECRET}\n\n[other]\naws_access_key_id = AKIAOTHEROTHEROTHER3\naws_secret_access_key = s\n`;
 const rotated = credentials.replace(OLD_ID, NEW_KEY.accessKeyId).replace(OLD_SECRET, NEW_KEY.secretAccessKey);
 
-function createStore(fs: StoreFs, init: Partial<CredentialsStoreInit> = {}): CredentialsStore {
+function createStore(fs: FileSystem, init: Partial<CredentialsStoreInit> = {}): CredentialsStore {
   return new CredentialsStore({ fs, paths, clock: createFakeClock(), ...init });
 }
 

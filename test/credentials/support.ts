@@ -1,5 +1,5 @@
 import { createFsFromVolume, Volume } from 'memfs';
-import type { StoreFs, StoreFsPromises } from '../../src/credentials/store-fs.js';
+import type { FileSystem, FileSystemPromises } from '../../src/fs/fs.js';
 
 export const OLD_ID = 'AKIAOLDKEYOLDKEY0001';
 export const OLD_SECRET = 'oldSecret/abcdefghijklmnopqrstuvwxyz012345';
@@ -19,7 +19,7 @@ export function createMemoryFs(files: Record<string, string | Buffer> = {}): Ret
  * The same file system with some `promises` methods replaced, to inject failures or a
  * concurrent writer at a precise step. Other methods stay bound to the original.
  */
-export function hookFs(fs: StoreFs, hooks: Partial<StoreFsPromises>): StoreFs {
+export function hookFs(fs: FileSystem, hooks: Partial<FileSystemPromises>): FileSystem {
   const promises = new Proxy(fs.promises, {
     get(target, property, receiver) {
       const hook = (hooks as Record<PropertyKey, unknown>)[property];
