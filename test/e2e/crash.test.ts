@@ -1,0 +1,172 @@
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { readFile } from 'node:fs/promises';
+import { describe, expect, inject, it } from 'vitest';
+import type { CallLogEntry } from '../../emulator/index.js';
+import { isolateAwsEnvironment } from '../emulator/helpers.js';
+import { createScene, credentialsText, DAY_MS, defaultKeyOf, finish, killHard, waitFor, type KeyupdRun, type Scene, type SceneInit } from './keyupd.js';
+
+// The test process's own SDK calls (proving the new key works) must not read the real ~/.aws.
+isolateAwsEnvironment();
+
+const buildDir = inject('buildDir');
+const scene = (init: Omit<SceneInit, 'buildDir'> = {}) => createScene({ buildDir, ...init });
+
+const called = (s: Scene, action: string, fault: CallLogEntry['fault']) => () => s.emulator.getCallLog().some((call) => call.action === action && call.fault === fault);
+
+/** SIGKILL at the moment, then clear the faults: from here on IAM behaves. */
+async function crash(s: Scene, run: KeyupdRun): Promise<void> {
+  await killHard(run);
+  s.emulator.clearFaults();
+  s.snapshotSecrets();
+}
+
+/** Runs keyupd again to its end and checks that it finished the rotation and left nothing behind. */
+async function restartAndCheck(s: Scene, { oldKey = 'delete' }: { oldKey?: 'delete' | 'deactivate' } = {}): Promise<void> {
+  const restart = s.start();
+  const { code } = await finish(restart);
+  expect(code, `stdout: ${restart.stdout()}\nstderr: ${restart.stderr()}`).toBe(0);
+  expect(restart.stdout()).toMatch(/^keyupd: default \(alice\): rotated AKIA…\w{4} → AKIA…\w{4} in profile default\.$/m);
+  s.snapshotSecrets();
+
+  // The file's key is alice's, Active, with the secret IAM gave, and every other byte is as written.
+  const text = await readFile(s.paths.credentialsFile, 'utf8');
+  const inFile = defaultKeyOf(text);
+  expect(inFile.accessKeyId).not.toBe(s.old.accessKeyId);
+  const keys = s.aliceKeys();
+  const fresh = keys.find((key) => key.accessKeyId === inFile.accessKeyId);
+  expect(fresh).toMatchObject({ status: 'Active', secretAccessKey: inFile.secretAccessKey });
+  expect(text).toBe(credentialsText(inFile, s.bob));
+
+  // No orphan: the new key alone, or beside the old one made inactive.
+  if (oldKey === 'delete') expect(keys.map((key) => key.accessKeyId)).toEqual([inFile.accessKeyId]);
+  else expect(keys.map((key) => [key.accessKeyId, key.status]).sort()).toEqual([[inFile.accessKeyId, 'Active'], [s.old.accessKeyId, 'Inactive']].sort());
+
+  // It works with the real SDK, as the user's tools will use it.
+  const sts = new STSClient({ region: 'us-east-1', endpoint: s.emulator.endpoint, credentials: inFile, maxAttempts: 1 });
+  try {
+    expect((await sts.send(new GetCallerIdentityCommand({}))).Arn).toBe(`arn:aws:iam::${s.emulator.accountId}:user/alice`);
+  } finally {
+    sts.destroy();
+  }
+
+  expect(await s.exists(s.journalFile)).toBe(false);
+  expect(await s.exists(s.lockFile)).toBe(false);
+
+  // No secret in any output, the log or the state folder. Backups are copies of the file taken
+  // before a rewrite: the old secret (and bob's) is in them by design, the new one never.
+  const state = await s.readStateFiles();
+  expect(state.get(s.logFile)).toMatch(/Rotated profile default/);
+  const everySecret = [...s.aliceSecrets, s.bob.secretAccessKey];
+  expect(s.aliceSecrets.has(inFile.secretAccessKey)).toBe(true);
+  for (const [path, content] of state) {
+    if (path.startsWith(`${s.paths.stateDir}/backups/`)) {
+      expect(content, path).toBe(s.original);
+      expect(content, path).not.toContain(inFile.secretAccessKey);
+      continue;
+    }
+    for (const secret of everySecret) expect(content, path).not.toContain(secret);
+  }
+  for (const run of s.runs) {
+    for (const secret of everySecret) {
+      expect(run.stdout()).not.toContain(secret);
+      expect(run.stderr()).not.toContain(secret);
+    }
+  }
+}
+
+describe('keyupd --once killed with SIGKILL at every step, then run again', { timeout: 30_000 }, () => {
+  it('(1) while ListAccessKeys hangs, before anything is journaled', async () => {
+    const s = await scene();
+    s.emulator.injectFault({ kind: 'hang', action: 'ListAccessKeys' });
+    const run = s.start();
+    await waitFor('a hung ListAccessKeys', called(s, 'ListAccessKeys', 'hang'), { run });
+    await crash(s, run);
+    expect(await s.exists(s.journalFile)).toBe(false);
+    expect(await s.exists(s.lockFile)).toBe(false);
+    await restartAndCheck(s);
+  });
+
+  it('(2) while CreateAccessKey is in flight and has made nothing', async () => {
+    const s = await scene();
+    s.emulator.injectFault({ kind: 'hang', action: 'CreateAccessKey' });
+    const run = s.start();
+    await waitFor('a hung CreateAccessKey', called(s, 'CreateAccessKey', 'hang'), { run });
+    await crash(s, run);
+    expect(await s.journalStep()).toBe('creating');
+    // The dead process's lock stays behind; the restart must take it over.
+    expect(await s.exists(s.lockFile)).toBe(true);
+    expect(s.aliceKeys()).toHaveLength(1);
+    await restartAndCheck(s);
+  });
+
+  it('(3) after CreateAccessKey made a key whose answer never came: the orphan goes', async () => {
+    const s = await scene();
+    s.emulator.injectFault({ kind: 'hang-after-commit', action: 'CreateAccessKey' });
+    const run = s.start();
+    await waitFor('a committed CreateAccessKey', called(s, 'CreateAccessKey', 'hang-after-commit'), { run });
+    await crash(s, run);
+    expect(await s.journalStep()).toBe('creating');
+    const orphan = s.aliceKeys().find((key) => key.accessKeyId !== s.old.accessKeyId);
+    expect(orphan).toBeDefined();
+    await restartAndCheck(s);
+    expect(s.aliceKeys().map((key) => key.accessKeyId)).not.toContain(orphan?.accessKeyId);
+  });
+
+  it('(4) while verifying a new key STS still refuses', async () => {
+    const s = await scene({ emulator: { activationDelayMs: 600_000 } });
+    const run = s.start();
+    await waitFor('the journal at "created"', async () => (await s.journalStep()) === 'created', { run });
+    await waitFor('STS refusing the new key', () => s.emulator.getCallLog().some((call) => call.action === 'GetCallerIdentity' && call.errorCode === 'InvalidClientTokenId'), { run });
+    await crash(s, run);
+    expect(await readFile(s.paths.credentialsFile, 'utf8')).toBe(s.original);
+    s.emulator.setActivationDelay(0);
+    await restartAndCheck(s);
+  });
+
+  it('(5) after the file was written, while the delete of the old key hangs', async () => {
+    const s = await scene();
+    s.emulator.injectFault({ kind: 'hang', action: 'DeleteAccessKey' });
+    const run = s.start();
+    await waitFor('a hung DeleteAccessKey', called(s, 'DeleteAccessKey', 'hang'), { run, timeoutMs: 20_000 });
+    await crash(s, run);
+    expect(await s.journalStep()).toBe('written');
+    expect(defaultKeyOf(await readFile(s.paths.credentialsFile, 'utf8')).accessKeyId).not.toBe(s.old.accessKeyId);
+    expect(s.aliceKeys().map((key) => key.accessKeyId)).toContain(s.old.accessKeyId);
+    await restartAndCheck(s);
+  });
+
+  it('(6) after the old key was deleted but the answer was lost', async () => {
+    const s = await scene();
+    s.emulator.injectFault({ kind: 'hang-after-commit', action: 'DeleteAccessKey' });
+    const run = s.start();
+    await waitFor('a committed DeleteAccessKey', called(s, 'DeleteAccessKey', 'hang-after-commit'), { run, timeoutMs: 20_000 });
+    await crash(s, run);
+    expect(await s.journalStep()).toBe('written');
+    expect(s.aliceKeys().map((key) => key.accessKeyId)).not.toContain(s.old.accessKeyId);
+    await restartAndCheck(s);
+  });
+
+  it('(7) while making room: the delete of an inactive second key hangs', async () => {
+    const s = await scene();
+    const spare = s.emulator.createAccessKey({ userName: 'alice', status: 'Inactive', createDate: new Date(Date.now() - 300 * DAY_MS) });
+    s.snapshotSecrets();
+    s.emulator.injectFault({ kind: 'hang', action: 'DeleteAccessKey' });
+    const run = s.start();
+    await waitFor('a hung DeleteAccessKey', called(s, 'DeleteAccessKey', 'hang'), { run });
+    await crash(s, run);
+    expect(await s.exists(s.journalFile)).toBe(false);
+    expect(s.aliceKeys().map((key) => key.accessKeyId)).toContain(spare.accessKeyId);
+    await restartAndCheck(s);
+  });
+
+  it('(8) old_key = deactivate: after the old key was deactivated but the answer was lost', async () => {
+    const s = await scene({ config: ['old_key = deactivate'] });
+    s.emulator.injectFault({ kind: 'hang-after-commit', action: 'UpdateAccessKey' });
+    const run = s.start();
+    await waitFor('a committed UpdateAccessKey', called(s, 'UpdateAccessKey', 'hang-after-commit'), { run, timeoutMs: 20_000 });
+    await crash(s, run);
+    expect(await s.journalStep()).toBe('written');
+    expect(s.aliceKeys().find((key) => key.accessKeyId === s.old.accessKeyId)?.status).toBe('Inactive');
+    await restartAndCheck(s, { oldKey: 'deactivate' });
+  });
+});
