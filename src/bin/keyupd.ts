@@ -10,7 +10,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 // keyup runs on Node 20 on purpose; the SDK's notice about its future Node 22 floor is not the user's concern.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const argv = await yargs(hideBin(process.argv))
+const parser = yargs(hideBin(process.argv))
   .scriptName('keyupd')
   .usage('$0 [--once] [--config PATH] [--socket PATH] [--log-level LEVEL]')
   .option('config', { type: 'string', describe: 'keyup configuration file' })
@@ -19,16 +19,13 @@ const argv = await yargs(hideBin(process.argv))
   .option('once', { type: 'boolean', default: false, describe: 'run one check now: rotate what is due, print a summary, exit' })
   .option('debug', { type: 'boolean', default: false, describe: 'add stack traces to errors' })
   .strict()
-  .fail((message, error) => {
-    if (error !== undefined && error !== null) throw error;
-    console.error(`keyupd: ${message} Run keyupd --help for usage.`);
-    process.exit(ExitCode.usage);
-  })
+  // Bad usage is reported below, once, with exit code 2; yargs must not exit by itself.
+  .fail(false)
+  .exitProcess(false)
   .help()
-  .version(false)
-  .parseAsync();
+  .version(false);
 
-function report(error: unknown): void {
+function report(error: unknown, debug: boolean): void {
   if (error instanceof KeyupError) {
     console.error(`keyupd: ${error.userMessage}`);
     process.exitCode = error.exitCode;
@@ -36,13 +33,25 @@ function report(error: unknown): void {
     console.error(`keyupd: an unexpected error stopped keyupd (${error instanceof Error ? error.message : String(error)}). Run again with --debug for details.`);
     process.exitCode = ExitCode.failed;
   }
-  if (argv.debug && error instanceof Error) console.error(error.stack);
+  if (debug && error instanceof Error) console.error(error.stack);
 }
 
-if (!argv.once) {
-  console.error('keyupd: this version runs only one check at a time; run keyupd --once (from cron or a systemd timer).');
-  process.exitCode = ExitCode.usage;
-} else {
+async function main(): Promise<void> {
+  let argv;
+  try {
+    argv = await parser.parseAsync();
+  } catch (error) {
+    const problem = (error instanceof Error ? error.message : String(error)).replace(/\.?$/, '.');
+    console.error(`keyupd: ${problem} Run keyupd --help for usage.`);
+    process.exitCode = ExitCode.usage;
+    return;
+  }
+  if (argv.help === true) return;
+  if (!argv.once) {
+    console.error('keyupd: this version runs only one check at a time; run keyupd --once (from cron or a systemd timer).');
+    process.exitCode = ExitCode.usage;
+    return;
+  }
   try {
     process.exitCode = await runOnce({
       env: process.env,
@@ -52,6 +61,8 @@ if (!argv.once) {
       print: (line) => console.log(`keyupd: ${line}`),
     });
   } catch (error) {
-    report(error);
+    report(error, argv.debug);
   }
 }
+
+await main();
