@@ -66,19 +66,27 @@ export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
     const rotator = createRotator(paths, config, logger, env, init);
     const outcomes: RotateOutcome[] = [];
     const maxAgeOf = (profile: string) => config.profiles.find((p) => p.name === profile)?.settings.maxAgeDays ?? settings.maxAgeDays;
-    for (const outcome of await rotator.recoverAll()) {
+    const report = (outcome: RotateOutcome) => {
       outcomes.push(outcome);
+      if (outcome.kind === 'failed') logger.error({ profile: outcome.profile, cause: describeCause(outcome.error.cause) }, outcome.error.userMessage);
       print(formatOutcome(outcome, maxAgeOf(outcome.profile)));
+    };
+    const unfinished = new Set<string>();
+    for (const outcome of await rotator.recoverAll()) {
+      report(outcome);
+      if (outcome.kind === 'failed') unfinished.add(outcome.profile);
     }
     for (const profile of config.profiles) {
+      // Its recovery failed and was reported: a check now would mostly resume the same rotation
+      // and fail the same way (another process holds the lock, IAM still refuses). Say it once.
+      if (unfinished.has(profile.name)) continue;
       const { maxAgeDays, warnAgeDays, oldKey, deferOnSessions } = profile.settings;
-      const outcome = await rotator.rotate({
-        profile: profile.name,
-        settings: { maxAgeDays, warnAgeDays, oldKey, deferOnSessions, ...(profile.manageWith === undefined ? {} : { manageWith: profile.manageWith }) },
-      });
-      outcomes.push(outcome);
-      if (outcome.kind === 'failed') logger.error({ profile: profile.name, cause: describeCause(outcome.error.cause) }, outcome.error.userMessage);
-      print(formatOutcome(outcome, profile.settings.maxAgeDays));
+      report(
+        await rotator.rotate({
+          profile: profile.name,
+          settings: { maxAgeDays, warnAgeDays, oldKey, deferOnSessions, ...(profile.manageWith === undefined ? {} : { manageWith: profile.manageWith }) },
+        }),
+      );
     }
     return getExitCode(outcomes);
   } finally {

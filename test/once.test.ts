@@ -1,0 +1,60 @@
+import * as nodeFs from 'node:fs';
+import * as fs from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../emulator/index.js';
+import { createSdkKeyApi } from '../src/aws/sdk-key-api.js';
+import { runOnce } from '../src/once.js';
+import { resolvePaths } from '../src/paths.js';
+import { Journal } from '../src/rotation/journal.js';
+import { createTempHome, type TempHome } from './support/temp-home.js';
+
+describe('runOnce', () => {
+  let emulator: Emulator;
+  let home: TempHome;
+  afterEach(async () => {
+    await emulator?.stop();
+    await home?.remove();
+  });
+
+  it('reports a rotation another process holds once, not again when it checks the profile', async () => {
+    emulator = await startEmulator();
+    home = await createTempHome();
+    const paths = resolvePaths({ env: home.env, home: home.dir });
+    emulator.createUser({ userName: 'alice' });
+    const old = emulator.createAccessKey({ userName: 'alice', createDate: '2020-01-01T00:00:00Z' });
+    const fresh = emulator.createAccessKey({ userName: 'alice' });
+    await fs.mkdir(dirname(paths.credentialsFile), { recursive: true });
+    await fs.writeFile(paths.credentialsFile, `[default]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n`, { mode: 0o600 });
+    await fs.mkdir(dirname(paths.keyupConfigFile), { recursive: true });
+    await fs.writeFile(paths.keyupConfigFile, '[keyup]\nlog = file\n');
+    // Another live process (our parent) is in the middle of rotating default.
+    await new Journal({ fs: nodeFs, stateDir: paths.stateDir }).write({
+      version: 1,
+      profile: 'default',
+      step: 'created',
+      startedAt: new Date().toISOString(),
+      force: false,
+      user: { name: 'alice', arn: `arn:aws:iam::${emulator.accountId}:user/alice`, account: emulator.accountId },
+      oldKey: 'delete',
+      oldKeyId: old.accessKeyId,
+      newKey: { accessKeyId: fresh.accessKeyId, secretAccessKey: fresh.secretAccessKey, createDate: fresh.createDate },
+    });
+    const since = new Date().toISOString();
+    await fs.writeFile(join(paths.stateDir, 'rotation.lock'), JSON.stringify({ pid: process.ppid, profile: 'default', since }));
+
+    const lines: string[] = [];
+    const code = await runOnce({
+      env: home.env,
+      home: home.dir,
+      print: (line) => lines.push(line),
+      keyApi: createSdkKeyApi({ iamEndpoint: emulator.endpoint, stsEndpoint: emulator.endpoint }),
+    });
+    expect(code).toBe(1);
+    expect(lines).toEqual([`default: Another keyup process (pid ${process.ppid}) has been rotating profile default since ${since}. Wait for it to finish, then try again.`]);
+    // Logged once too, and the other process's rotation was left alone.
+    const log = await fs.readFile(join(paths.stateDir, 'keyupd.log'), 'utf8');
+    expect(log.split('\n').filter((line) => line.includes('"level":50'))).toHaveLength(1);
+    expect(emulator.getCallLog()).toEqual([]);
+  });
+});
