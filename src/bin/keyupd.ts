@@ -41,7 +41,8 @@ async function main(): Promise<void> {
   try {
     argv = await parser.parseAsync();
   } catch (error) {
-    const problem = (error instanceof Error ? error.message : String(error)).replace(/\.?$/, '.');
+    // yargs words some problems over two lines; a user gets one sentence.
+    const problem = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim().replace(/\.?$/, '.');
     console.error(`keyupd: ${problem} Run keyupd --help for usage.`);
     process.exitCode = ExitCode.usage;
     return;
