@@ -113,7 +113,14 @@ export class Rotator {
       if (resumed.kind === 'finished') return resumed.outcome;
       // An interrupted CreateAccessKey was cleaned up: the rotation that was decided starts again.
       const restart = resumed.kind === 'restart' ? { ignoreAge: true, ignoreSessions: resumed.force || request.ignoreSessions } : {};
-      return await this.checkAndRotate({ ...request, ...restart });
+      try {
+        return await this.checkAndRotate({ ...request, ...restart });
+      } catch (error) {
+        // Another keyup process rotated the key between this check and its lock (both woke at
+        // the same schedule): look at the new key from the start, as a moment later would. Once.
+        if (!(error instanceof KeyReplacedError)) throw error;
+        return await this.checkAndRotate({ ...request, ...restart });
+      }
     } catch (error) {
       return { kind: 'failed', profile: request.profile, error: toKeyupError(error) };
     }
@@ -192,7 +199,7 @@ export class Rotator {
     try {
       const again = this.longTermKeyOf(await this.deps.credentials.readProfiles(), profile);
       if (again.accessKeyId !== current.accessKeyId) {
-        throw new KeyupError(`The key in profile ${profile} changed while keyup was checking it.`, { hint: 'keyup looks at it again at the next check.' });
+        throw new KeyReplacedError(`The key in profile ${profile} changed while keyup was checking it.`, { hint: 'keyup looks at it again at the next check.' });
       }
       await this.makeRoom(checked, keys, signer, progress);
       let entry: JournalEntry | undefined;
@@ -492,6 +499,9 @@ export class Rotator {
 }
 
 type Progress = (step: ProgressStep, message: string) => void;
+
+/** The profile's key was replaced between the check and the lock. */
+class KeyReplacedError extends KeyupError {}
 
 export function describeDeferral(deferral: Deferral): string {
   if (deferral.reason === 'sts-unreachable') {
