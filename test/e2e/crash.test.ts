@@ -20,12 +20,19 @@ async function crash(s: Scene, run: KeyupdRun): Promise<void> {
   s.snapshotSecrets();
 }
 
+const ROTATED = /^keyupd: default \(alice\): rotated AKIA…\w{4} → AKIA…\w{4} in profile default\.$/m;
+
 /** Runs keyupd again to its end and checks that it finished the rotation and left nothing behind. */
-async function restartAndCheck(s: Scene, { oldKey = 'delete' }: { oldKey?: 'delete' | 'deactivate' } = {}): Promise<void> {
+async function restartAndCheck(s: Scene, options: { oldKey?: 'delete' | 'deactivate' } = {}): Promise<void> {
   const restart = s.start();
   const { code } = await finish(restart);
   expect(code, `stdout: ${restart.stdout()}\nstderr: ${restart.stderr()}`).toBe(0);
-  expect(restart.stdout()).toMatch(/^keyupd: default \(alice\): rotated AKIA…\w{4} → AKIA…\w{4} in profile default\.$/m);
+  expect(restart.stdout()).toMatch(ROTATED);
+  await expectRotatedCleanly(s, options);
+}
+
+/** One rotation happened, completely: a working new key in the file, nothing orphaned, left behind or leaked. */
+async function expectRotatedCleanly(s: Scene, { oldKey = 'delete' }: { oldKey?: 'delete' | 'deactivate' } = {}): Promise<void> {
   s.snapshotSecrets();
 
   // The file's key is alice's, Active, with the secret IAM gave, and every other byte is as written.
@@ -168,5 +175,34 @@ describe('keyupd --once killed with SIGKILL at every step, then run again', { ti
     expect(await s.journalStep()).toBe('written');
     expect(s.aliceKeys().find((key) => key.accessKeyId === s.old.accessKeyId)?.status).toBe('Inactive');
     await restartAndCheck(s, { oldKey: 'deactivate' });
+  });
+});
+
+describe('two keyupd --once started at the same time on a due key', { timeout: 30_000 }, () => {
+  it('rotate it once: one rotates, the other names the lock holder or finds the fresh key current', async () => {
+    // New keys are refused for a second, so the rotation outlasts the other process's check.
+    const s = await scene({ emulator: { activationDelayMs: 1_000 } });
+    const runs = [s.start(), s.start()];
+    const ends = await Promise.all(runs.map((run) => finish(run)));
+    const winner = runs.findIndex((run) => ROTATED.test(run.stdout()));
+    expect(winner, runs.map((run) => run.stdout()).join('\n')).toBeGreaterThanOrEqual(0);
+    const [won, lost] = [runs[winner]!, runs[1 - winner]!];
+    expect(ends[winner]?.code).toBe(0);
+    expect(won.stdout().trim().split('\n')).toHaveLength(1);
+    // The lock is taken after the key is found due, so the other one, a moment behind, meets it
+    // held; only if it came after the whole rotation would it find the fresh key not due.
+    const lostLines = lost.stdout().trim().split('\n');
+    if (ends[1 - winner]?.code === 1) {
+      const holder = `\\(pid ${won.child.pid}\\) has been rotating profile default since \\S+`;
+      expect(lostLines).toEqual([expect.stringMatching(new RegExp(`^keyupd: default: Another keyup process (${holder}|is starting a rotation)\\. Wait for it to finish, then try again\\.$`))]);
+    } else {
+      expect(ends[1 - winner]?.code).toBe(0);
+      expect(lostLines).toEqual([expect.stringMatching(/^keyupd: default \(alice\): key AKIA…\w{4} is 0\.0 days old, ok; /)]);
+    }
+    for (const run of runs) expect(run.stderr()).toBe('');
+    // One CreateAccessKey, and it stuck.
+    const creates = s.emulator.getCallLog().filter((call) => call.action === 'CreateAccessKey');
+    expect(creates.map((call) => call.httpStatus)).toEqual([200]);
+    await expectRotatedCleanly(s);
   });
 });
