@@ -28,7 +28,8 @@ describe('keyupd --once, as a user or cron meets it', () => {
   let home: TempHome;
   let env: Record<string, string>;
 
-  async function setUp(credentials: (keys: Record<string, { accessKeyId: string; secretAccessKey: string }>) => string, config?: string) {
+  type Key = { accessKeyId: string; secretAccessKey: string };
+  async function setUp(credentials: (keys: { alice: Key; bob: Key }) => string, config?: string) {
     emulator = await startEmulator();
     home = await createTempHome();
     env = { ...home.env, AWS_ENDPOINT_URL_IAM: emulator.endpoint, AWS_ENDPOINT_URL_STS: emulator.endpoint, AWS_REGION: 'us-east-1' };
@@ -46,7 +47,7 @@ describe('keyupd --once, as a user or cron meets it', () => {
     }
     return keys;
   }
-  const profile = (name: string, key: { accessKeyId: string; secretAccessKey: string }) => `[${name}]\naws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\n`;
+  const profile = (name: string, key: Key) => `[${name}]\naws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\n`;
 
   afterEach(async () => {
     await emulator?.stop();
