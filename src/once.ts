@@ -71,15 +71,11 @@ export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
       if (outcome.kind === 'failed') logger.error({ profile: outcome.profile, cause: describeCause(outcome.error.cause) }, outcome.error.userMessage);
       print(formatOutcome(outcome, maxAgeOf(outcome.profile)));
     };
-    const unfinished = new Set<string>();
-    for (const outcome of await rotator.recoverAll()) {
-      report(outcome);
-      if (outcome.kind === 'failed') unfinished.add(outcome.profile);
-    }
+    // A managed profile resumes its own unfinished rotation in rotate(), which knows its settings
+    // and can start an interrupted one again; here only those of profiles no longer managed.
+    const managed = new Set(config.profiles.map((profile) => profile.name));
+    for (const outcome of await rotator.recoverAll({ except: managed })) report(outcome);
     for (const profile of config.profiles) {
-      // Its recovery failed and was reported: a check now would mostly resume the same rotation
-      // and fail the same way (another process holds the lock, IAM still refuses). Say it once.
-      if (unfinished.has(profile.name)) continue;
       const { maxAgeDays, warnAgeDays, oldKey, deferOnSessions } = profile.settings;
       report(
         await rotator.rotate({

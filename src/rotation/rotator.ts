@@ -126,10 +126,15 @@ export class Rotator {
     }
   }
 
-  /** Finishes or undoes every rotation a crash interrupted (at start-up). */
-  async recoverAll(onProgress?: (event: ProgressEvent) => void): Promise<RotateOutcome[]> {
+  /**
+   * Finishes or undoes every rotation a crash interrupted. `except` names profiles the caller
+   * rotates next anyway: rotate() resumes their journal itself and, knowing their settings, can
+   * also start again a rotation whose CreateAccessKey was interrupted.
+   */
+  async recoverAll({ except = new Set<string>(), onProgress }: { except?: ReadonlySet<string>; onProgress?: (event: ProgressEvent) => void } = {}): Promise<RotateOutcome[]> {
     const outcomes: RotateOutcome[] = [];
     for (const profile of await this.deps.journal.listProfiles()) {
+      if (except.has(profile)) continue;
       try {
         const resumed = await this.resume(profile, onProgress);
         if (resumed.kind === 'finished') outcomes.push(resumed.outcome);

@@ -77,3 +77,58 @@ describe('recovery of a rotation that stopped at "verified"', () => {
     await expectFinished();
   });
 });
+
+/**
+ * keyup died while CreateAccessKey was in flight (after `rotate now`, so the key is not due by
+ * age): IAM made a key whose secret nobody has. The next check deletes it and rotates again.
+ */
+describe('recovery of a rotation that stopped at "creating"', () => {
+  let h: RotationHarness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  async function crashedWhileCreating() {
+    h = await createRotationHarness();
+    h.emulator.createUser({ userName: 'alice' });
+    const old = h.emulator.createAccessKey({ userName: 'alice', createDate: daysAgo(10) });
+    await h.writeCredentials(credentialsFile(old));
+    const startedAt = new Date();
+    await new Journal({ fs: nodeFs, stateDir: h.paths.stateDir }).write({
+      version: 1,
+      profile: 'default',
+      step: 'creating',
+      startedAt: startedAt.toISOString(),
+      force: false,
+      user: { name: 'alice', arn: `arn:aws:iam::${h.emulator.accountId}:user/alice`, account: h.emulator.accountId },
+      oldKey: 'delete',
+      oldKeyId: old.accessKeyId,
+    });
+    const orphan = h.emulator.createAccessKey({ userName: 'alice', createDate: new Date(startedAt.getTime() + 200) });
+    return { old, orphan };
+  }
+
+  it('deletes the key nobody knows and rotates again, though the old key is not due by age', async () => {
+    const { old, orphan } = await crashedWhileCreating();
+    const outcome = await h.rotate();
+    expect(outcome).toMatchObject({ kind: 'rotated', oldKeyId: old.accessKeyId });
+    const keys = h.keysOf('alice').map((key) => key.accessKeyId);
+    expect(keys).toHaveLength(1);
+    expect(keys).not.toContain(orphan.accessKeyId);
+    expect(keys).not.toContain(old.accessKeyId);
+  });
+
+  it('leaves a profile the caller rotates next to rotate(), which can start it again', async () => {
+    await crashedWhileCreating();
+    expect(await h.rotator.recoverAll({ except: new Set(['default']) })).toEqual([]);
+    expect(await new Journal({ fs: nodeFs, stateDir: h.paths.stateDir }).listProfiles()).toEqual(['default']);
+  });
+
+  it('cleans up, without rotating, the journal of a profile no longer managed', async () => {
+    const { old, orphan } = await crashedWhileCreating();
+    expect(await h.rotator.recoverAll()).toEqual([]);
+    expect(h.keysOf('alice').map((key) => key.accessKeyId)).toEqual([old.accessKeyId]);
+    expect(h.keysOf('alice').map((key) => key.accessKeyId)).not.toContain(orphan.accessKeyId);
+    expect(await new Journal({ fs: nodeFs, stateDir: h.paths.stateDir }).listProfiles()).toEqual([]);
+  });
+});
