@@ -64,7 +64,10 @@ describe('SigV4 authentication', () => {
   it('a wrong secret is SignatureDoesNotMatch (403)', async () => {
     const emulator = await useEmulator();
     const alice = seedUser(emulator, 'alice');
-    const forged = { ...alice.credentials, secretAccessKey: `${alice.credentials.secretAccessKey.slice(0, 39)}A` };
+    // Change the last character to one it is not (a secret ending in 'A' once made this flaky).
+    const secret = alice.credentials.secretAccessKey;
+    const forged = { ...alice.credentials, secretAccessKey: `${secret.slice(0, 39)}${secret.endsWith('A') ? 'B' : 'A'}` };
+    expect(forged.secretAccessKey).not.toBe(secret);
     const error = await failure(stsClient(emulator, forged).send(new GetCallerIdentityCommand({})));
     expect(error.name).toBe('SignatureDoesNotMatch');
     expect(error.message).toMatch(/^The request signature we calculated does not match the signature you provided\./);
