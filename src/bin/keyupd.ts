@@ -3,7 +3,6 @@ import { homedir } from 'node:os';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode, KeyupError } from '../errors.js';
-import { runOnce } from '../once.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -54,6 +53,8 @@ async function main(): Promise<void> {
     return;
   }
   try {
+    // Loaded only now: the AWS SDK it pulls in would slow --help and usage errors.
+    const { runOnce } = await import('../once.js');
     process.exitCode = await runOnce({
       env: process.env,
       home: homedir(),
