@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { KeyupError } from '../errors.js';
 import { ensurePrivateDir, getErrorCode, readText, toBytes, writeNewFile, type FileSystem } from '../fs/fs.js';
@@ -69,15 +70,13 @@ export class RotationLock {
       } catch (error) {
         if (getErrorCode(error) !== 'EEXIST') throw error;
       }
-      const current = await this.readOwner();
+      const { text, owner: current } = await this.readLock();
       if (current === undefined ? await this.isFreshlyCreated() : !this.isStale(current)) {
         const who = current === undefined ? 'Another keyup process' : `Another keyup process (pid ${current.pid})`;
         const what = current === undefined ? 'is starting a rotation' : `has been rotating profile ${current.profile} since ${current.since}`;
         throw new KeyupError(`${who} ${what}.`, { hint: 'Wait for it to finish, then try again.' });
       }
-      await this.fs.promises.unlink(this.path).catch((error: unknown) => {
-        if (getErrorCode(error) !== 'ENOENT') throw error;
-      });
+      await this.removeStale(text);
     }
     throw new KeyupError(`Could not take the rotation lock ${this.path}.`, { hint: 'Another keyup process keeps taking it; try again.' });
   }
@@ -97,18 +96,42 @@ export class RotationLock {
     }
   }
 
-  private async readOwner(): Promise<LockOwner | undefined> {
+  /**
+   * Moves the stale lock aside instead of deleting it by name: another process may have judged
+   * it stale too, removed it and taken the lock, and its fresh lock must not go. Only the lock
+   * whose contents were judged stale is removed; anything else is put back.
+   */
+  private async removeStale(staleText: string | undefined): Promise<void> {
+    const aside = `${this.path}.${this.pid}.${randomBytes(4).toString('hex')}.stale`;
     try {
-      const value = JSON.parse(await readText(this.fs, this.path)) as Partial<LockOwner>;
-      if (typeof value.pid === 'number' && typeof value.profile === 'string' && typeof value.since === 'string') return value as LockOwner;
-      return undefined;
+      await this.fs.promises.rename(this.path, aside);
+    } catch (error) {
+      if (getErrorCode(error) === 'ENOENT') return;
+      throw error;
+    }
+    const moved = await readText(this.fs, aside).catch(() => undefined);
+    if (moved === staleText) await this.fs.promises.unlink(aside);
+    else await this.fs.promises.rename(aside, this.path);
+  }
+
+  private async readLock(): Promise<{ text: string | undefined; owner: LockOwner | undefined }> {
+    let text: string;
+    try {
+      text = await readText(this.fs, this.path);
     } catch {
-      return undefined;
+      return { text: undefined, owner: undefined };
+    }
+    try {
+      const value = JSON.parse(text) as Partial<LockOwner>;
+      const valid = typeof value.pid === 'number' && typeof value.profile === 'string' && typeof value.since === 'string';
+      return { text, owner: valid ? (value as LockOwner) : undefined };
+    } catch {
+      return { text, owner: undefined };
     }
   }
 
   private async release(): Promise<void> {
-    const owner = await this.readOwner();
+    const { owner } = await this.readLock();
     if (owner?.pid === this.pid) await this.fs.promises.unlink(this.path).catch(() => undefined);
   }
 }

@@ -40,3 +40,28 @@ describe('RotationLock', () => {
     expect(JSON.parse(vol.readFileSync('/state/rotation.lock', 'utf8') as string)).toMatchObject({ pid: 200 });
   });
 });
+
+describe('RotationLock taking over a stale lock', () => {
+  it('never removes a fresh lock that another process put in place of the stale one', async () => {
+    const { fs, vol } = createMemoryFs();
+    const alive = new Set([200, 300]);
+    const isAlive = (pid: number) => alive.has(pid);
+    // A lock left by pid 100, which died.
+    await new RotationLock({ fs, stateDir: '/state', pid: 100, now, isAlive: () => true }).acquire('default');
+    const b = new RotationLock({ fs, stateDir: '/state', pid: 300, now, isAlive });
+    // Between B reading the stale lock and removing it, C removes it and takes the lock.
+    let raced = false;
+    const race = async (path: string) => {
+      if (raced || path !== '/state/rotation.lock') return;
+      raced = true;
+      vol.unlinkSync('/state/rotation.lock');
+      await new RotationLock({ fs, stateDir: '/state', pid: 200, now, isAlive }).acquire('work');
+    };
+    const { rename, unlink } = fs.promises;
+    fs.promises.rename = async (from: string, to: string) => (await race(from), rename(from, to));
+    fs.promises.unlink = async (path: string) => (await race(path), unlink(path));
+    await expect(b.acquire('default')).rejects.toThrow('Another keyup process (pid 200) has been rotating profile work');
+    expect(JSON.parse(vol.readFileSync('/state/rotation.lock', 'utf8') as string)).toMatchObject({ pid: 200 });
+    expect(vol.readdirSync('/state')).toEqual(['rotation.lock']);
+  });
+});
