@@ -59,10 +59,13 @@ function isJournalEntry(value: unknown): value is JournalEntry {
  */
 export class Journal {
   private readonly fs: FileSystem;
+  private readonly stateDir: string;
   readonly dir: string;
+  private dirIsDurable = false;
 
   constructor({ fs, stateDir }: { fs: FileSystem; stateDir: string }) {
     this.fs = fs;
+    this.stateDir = stateDir;
     this.dir = join(stateDir, 'journal');
   }
 
@@ -72,7 +75,12 @@ export class Journal {
   }
 
   async write(entry: JournalEntry): Promise<void> {
-    await ensurePrivateDir(this.fs, this.dir);
+    if (!this.dirIsDurable) {
+      await ensurePrivateDir(this.fs, this.dir);
+      // A folder made a moment ago is lost in a power cut until its parent is flushed too.
+      await syncFolder(this.fs, this.stateDir);
+      this.dirIsDurable = true;
+    }
     await writeFileAtomically({ fs: this.fs, file: this.pathOf(entry.profile), data: `${JSON.stringify(entry)}\n` });
   }
 

@@ -1,14 +1,14 @@
 import { describeAwsError, getAwsErrorCode, isKeyRefused, isRetryableAwsError, type AwsAction } from '../aws/errors.js';
 import type { AccessKeyInfo, AwsCredentials, CallerIdentity, KeyApi, NewAccessKey } from '../aws/key-api.js';
-import { retry, type RetryInit } from '../aws/retry.js';
+import { retry, sleep, type RetryInit } from '../aws/retry.js';
 import { KeyupError } from '../errors.js';
-import { maskKeyId, type Logger } from '../log.js';
+import { describeCause, maskKeyId, type Logger } from '../log.js';
 import type { CredentialsFile, FileProfile } from './credentials-file.js';
-import type { History } from './history.js';
+import type { History, RotationRecord } from './history.js';
 import type { Journal, JournalEntry } from './journal.js';
 import type { RotationLock } from './lock.js';
 import { assessKeyAge, type KeyAge } from './policy.js';
-import { findActiveSession, type Deferral, type SessionProfile } from './sessions.js';
+import { findActiveSession, type Deferral } from './sessions.js';
 import { KeyNotVerifiedError, verifyNewKey, type VerifyInit } from './verify.js';
 
 /** The settings of one managed profile that rotation uses (see the `[keyup]` keys of SPEC). */
@@ -40,9 +40,12 @@ export interface ProgressEvent {
   readonly message: string;
 }
 
+/** The identity of a key that belongs to an IAM user (identify refuses any other). */
+type IamUser = CallerIdentity & { readonly userName: string };
+
 interface Checked {
   readonly profile: string;
-  readonly user: CallerIdentity;
+  readonly user: IamUser;
   readonly keyId: string;
   readonly keyCreated: Date;
   readonly keyAge: KeyAge;
@@ -102,7 +105,7 @@ export class Rotator {
   constructor(deps: RotatorDeps) {
     this.deps = deps;
     this.now = deps.now ?? (() => new Date());
-    this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = deps.sleep ?? sleep;
     this.random = deps.random ?? Math.random;
   }
 
@@ -179,7 +182,8 @@ export class Rotator {
     progress('identify', `Checking which IAM user the key ${maskKeyId(current.accessKeyId)} in profile ${profile} belongs to.`);
     const user = await this.identify(profile, current);
     const signer = settings.manageWith === undefined ? current : this.signerFor(profiles, profile, settings.manageWith);
-    const keys = await this.iam('iam:ListAccessKeys', profile, signer, user, () => this.deps.keyApi.listAccessKeys({ credentials: signer }, user.userName));
+    const target = { userName: user.userName, ...otherUser(settings.manageWith, user.arn) };
+    const keys = await this.iam('iam:ListAccessKeys', profile, signer, target, () => this.deps.keyApi.listAccessKeys({ credentials: signer }, user.userName));
     const inUse = keys.find((key) => key.accessKeyId === current.accessKeyId);
     if (inUse === undefined) {
       throw new KeyupError(`IAM does not list the key ${maskKeyId(current.accessKeyId)} of profile ${profile} among the keys of user ${user.userName}.`, {
@@ -193,7 +197,7 @@ export class Rotator {
     if (keyAge.state !== 'due' && request.ignoreAge !== true) return { kind: 'current', ...checked };
 
     if (settings.deferOnSessions && request.ignoreSessions !== true) {
-      const deferral = await findActiveSession(sessionProfilesOf(profiles), { keyApi: this.deps.keyApi, now: this.now(), region: this.deps.region, retryInit: this.retryInit() });
+      const deferral = await findActiveSession(profiles.filter(isTemporary), { keyApi: this.deps.keyApi, now: this.now(), region: this.deps.region, retryInit: this.retryInit() });
       if (deferral !== undefined) {
         progress('defer', describeDeferral(deferral));
         return { kind: 'deferred', deferral, ...checked };
@@ -206,15 +210,13 @@ export class Rotator {
       if (again.accessKeyId !== current.accessKeyId) {
         throw new KeyReplacedError(`The key in profile ${profile} changed while keyup was checking it.`, { hint: 'keyup looks at it again at the next check.' });
       }
-      await this.makeRoom(checked, keys, signer, progress);
+      await this.makeRoom(checked, keys, signer, target, progress);
       let entry: JournalEntry | undefined;
       try {
         entry = await this.createKey(request, checked, signer, progress);
         return await this.finish(entry, progress);
       } catch (error) {
-        await this.deps.history
-          .append({ profile, at: this.now().toISOString(), oldKeyId: checked.keyId, newKeyId: entry?.newKey?.accessKeyId ?? null, ok: false, error: toKeyupError(error).message })
-          .catch((historyError: unknown) => this.deps.logger.warn({ profile, err: historyError }, 'Could not record the failed rotation in the history.'));
+        await this.record({ profile, at: this.now().toISOString(), oldKeyId: checked.keyId, newKeyId: entry?.newKey?.accessKeyId ?? null, ok: false, error: toKeyupError(error).message });
         throw error;
       }
     } finally {
@@ -222,7 +224,7 @@ export class Rotator {
     }
   }
 
-  private async identify(profile: string, credentials: AwsCredentials): Promise<CallerIdentity> {
+  private async identify(profile: string, credentials: AwsCredentials): Promise<IamUser> {
     let identity: CallerIdentity;
     try {
       identity = await retry(() => this.deps.keyApi.getCallerIdentity({ credentials, region: this.deps.region }), this.retryInit());
@@ -235,19 +237,20 @@ export class Rotator {
       }
       throw describeAwsError(error, { action: 'sts:GetCallerIdentity', profile, maskedKeyId: maskKeyId(credentials.accessKeyId) });
     }
-    if (identity.userName === undefined) {
+    const { userName } = identity;
+    if (userName === undefined) {
       throw new KeyupError(`The key in profile ${profile} belongs to ${identity.arn}, which is not an IAM user.`, {
         hint: 'keyup rotates only the access keys of IAM users; remove this profile from its configuration.',
       });
     }
-    return identity;
+    return { ...identity, userName };
   }
 
   /**
    * Two keys is IAM's limit. An inactive second key is nobody's working key and goes; an active
    * one may be in use anywhere, so it is never deleted silently.
    */
-  private async makeRoom(checked: Checked, keys: readonly AccessKeyInfo[], signer: AwsCredentials, progress: Progress): Promise<void> {
+  private async makeRoom(checked: Checked, keys: readonly AccessKeyInfo[], signer: AwsCredentials, target: { userName: string; otherUserArn?: string }, progress: Progress): Promise<void> {
     const { profile, user } = checked;
     for (const other of keys.filter((key) => key.accessKeyId !== checked.keyId)) {
       if (other.status === 'Active') {
@@ -258,14 +261,14 @@ export class Rotator {
           },
         );
       }
-      await this.iam('iam:DeleteAccessKey', profile, signer, user, () => ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials: signer }, other.accessKeyId, user.userName)));
+      await this.iam('iam:DeleteAccessKey', profile, signer, target, () => ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials: signer }, other.accessKeyId, user.userName)));
       progress('make-room', `Deleted the inactive key ${maskKeyId(other.accessKeyId)} of user ${user.userName} to make room for the new key.`);
     }
   }
 
   private async createKey(request: RotateRequest, checked: Checked, signer: AwsCredentials, progress: Progress): Promise<JournalEntry> {
     const { profile, user } = checked;
-    const userName = user.userName as string;
+    const userName = user.userName;
     const creating: JournalEntry = {
       version: 1,
       profile,
@@ -291,7 +294,7 @@ export class Rotator {
         const worthRetrying = isRetryableAwsError(error) || (removed > 0 && getAwsErrorCode(error) === 'LimitExceeded');
         if (!worthRetrying || attempt >= CREATE_ATTEMPTS) {
           await this.deps.journal.remove(profile);
-          throw describeAwsError(error, { action: 'iam:CreateAccessKey', profile, userName, ...this.otherUserArn(request.settings.manageWith, user) });
+          throw describeAwsError(error, { action: 'iam:CreateAccessKey', profile, userName, ...otherUser(request.settings.manageWith, user.arn) });
         }
         await this.sleep(Math.floor(this.random() * 500 * 2 ** attempt));
       }
@@ -324,7 +327,7 @@ export class Rotator {
           ...this.deps.verifyInit,
         });
       } catch (error) {
-        if (error instanceof KeyNotVerifiedError) await this.undo(entry, progress);
+        if (error instanceof KeyNotVerifiedError) await this.undo(entry, 'was not accepted by AWS', progress);
         throw error;
       }
       progress('verify', `AWS accepts the new key ${maskKeyId(newKey.accessKeyId)} as user ${entry.user.name}.`);
@@ -338,7 +341,7 @@ export class Rotator {
       // A crash after the rename but before the journal said so: the file is already done.
       profiles = holders.length > 0 ? holders.map((p) => p.name) : await this.deps.credentials.replaceKey(entry.oldKeyId, fresh);
       if (profiles.length === 0) {
-        await this.undo(entry, progress);
+        await this.undo(entry, 'could not be written because no profile holds the old key any more', progress);
         throw new KeyupError(`No profile in ${this.deps.credentials.path} holds the old key ${maskKeyId(entry.oldKeyId)} any more, so keyup did not write the new key.`, {
           hint: 'The file was changed while keyup rotated it; the new key was deleted and nothing else changed.',
         });
@@ -352,7 +355,7 @@ export class Rotator {
     if (profiles.length === 0) {
       profiles = (await this.deps.credentials.readProfiles()).filter((p) => p.kind === 'long-term' && p.accessKeyId === newKey.accessKeyId).map((p) => p.name);
     }
-    await this.deps.history.append({ profile: entry.profile, at: this.now().toISOString(), oldKeyId: entry.oldKeyId, newKeyId: newKey.accessKeyId, ok: true, profiles });
+    await this.record({ profile: entry.profile, at: this.now().toISOString(), oldKeyId: entry.oldKeyId, newKeyId: newKey.accessKeyId, ok: true, profiles });
     await this.deps.journal.remove(entry.profile);
     progress('done', `Rotated profile ${entry.profile}: ${maskKeyId(entry.oldKeyId)} → ${maskKeyId(newKey.accessKeyId)}.`);
     return {
@@ -390,7 +393,7 @@ export class Rotator {
         { attempts: 8, baseDelayMs: 500, maxDelayMs: 8_000, ...this.retryInit(), isRetryable: (error) => isRetryableAwsError(error) || isKeyRefused(error) },
       );
     } catch (error) {
-      const cause = describeAwsError(error, { action, profile: entry.profile, userName, ...this.otherUserArnOf(entry) });
+      const cause = describeAwsError(error, { action, profile: entry.profile, userName, ...otherUser(entry.manageWith, entry.user.arn) });
       throw new KeyupError(`The new key of profile ${entry.profile} is in place, but the old key ${maskKeyId(entry.oldKeyId)} could not be retired: ${cause.message}`, {
         hint: `${cause.hint ?? ''} keyup retries at the next check.`.trim(),
         cause: error,
@@ -400,7 +403,7 @@ export class Rotator {
   }
 
   /** Takes back a new key that was never written to the file; the old key stays in use. */
-  private async undo(entry: JournalEntry, progress: Progress): Promise<void> {
+  private async undo(entry: JournalEntry, why: string, progress: Progress): Promise<void> {
     const newKeyId = entry.newKey?.accessKeyId;
     if (newKeyId === undefined) return;
     const signer = this.signerFor(await this.deps.credentials.readProfiles(), entry.profile, entry.manageWith, entry.oldKeyId);
@@ -408,7 +411,7 @@ export class Rotator {
       await retry(() => ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials: signer }, newKeyId, entry.user.name)), this.retryInit());
     } catch (error) {
       // The journal stays, so the next run tries again; the file still holds the old key.
-      throw new KeyupError(`The new key ${maskKeyId(newKeyId)} of profile ${entry.profile} could not be verified, and deleting it failed too.`, {
+      throw new KeyupError(`The new key ${maskKeyId(newKeyId)} of profile ${entry.profile} ${why}, and deleting it again failed too.`, {
         hint: 'The old key is still in use; keyup tries to delete the new key again at the next check.',
         cause: error,
       });
@@ -426,13 +429,14 @@ export class Rotator {
     const known = new Set([entry.oldKeyId, ...profiles.flatMap((p) => (p.kind === 'other' ? [] : [p.accessKeyId]))]);
     const started = Date.parse(entry.startedAt);
     const userName = entry.user.name;
-    const keys = await this.iam('iam:ListAccessKeys', entry.profile, signer, undefined, () => this.deps.keyApi.listAccessKeys({ credentials: signer }, userName));
+    const target = { userName, ...otherUser(entry.manageWith, entry.user.arn) };
+    const keys = await this.iam('iam:ListAccessKeys', entry.profile, signer, target, () => this.deps.keyApi.listAccessKeys({ credentials: signer }, userName));
     const orphans = keys.filter((key) => {
       const created = key.createDate.getTime();
       return !known.has(key.accessKeyId) && created >= started - CREATE_WINDOW_BEFORE_MS && created <= started + CREATE_WINDOW_AFTER_MS;
     });
     for (const orphan of orphans) {
-      await this.iam('iam:DeleteAccessKey', entry.profile, signer, undefined, () =>
+      await this.iam('iam:DeleteAccessKey', entry.profile, signer, target, () =>
         ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials: signer }, orphan.accessKeyId, userName)),
       );
       progress('recover', `Deleted the key ${maskKeyId(orphan.accessKeyId)} that an interrupted CreateAccessKey made for user ${userName}.`);
@@ -440,12 +444,21 @@ export class Rotator {
     return orphans.length;
   }
 
+  /** The history is informative: failing to write it never fails a rotation. */
+  private async record(record: RotationRecord): Promise<void> {
+    try {
+      await this.deps.history.append(record);
+    } catch (error) {
+      this.deps.logger.warn({ profile: record.profile, cause: describeCause(error) }, `Could not record the rotation of profile ${record.profile} in ${this.deps.history.path}.`);
+    }
+  }
+
   /** An IAM call with bounded retries, its failure said in one sentence. */
-  private async iam<T>(action: AwsAction, profile: string, signer: AwsCredentials, user: CallerIdentity | undefined, call: () => Promise<T>): Promise<T> {
+  private async iam<T>(action: AwsAction, profile: string, signer: AwsCredentials, target: { userName: string; otherUserArn?: string }, call: () => Promise<T>): Promise<T> {
     try {
       return await retry(call, this.retryInit());
     } catch (error) {
-      throw describeAwsError(error, { action, profile, maskedKeyId: maskKeyId(signer.accessKeyId), ...(user?.userName === undefined ? {} : { userName: user.userName }) });
+      throw describeAwsError(error, { action, profile, maskedKeyId: maskKeyId(signer.accessKeyId), ...target });
     }
   }
 
@@ -461,7 +474,8 @@ export class Rotator {
       });
     }
     if (found.kind !== 'long-term') {
-      throw new KeyupError(`Profile ${profile} holds ${found.kind === 'temporary' ? 'temporary credentials' : 'no access key'}, and keyup rotates only long-term access keys.`, {
+      const what = found.kind === 'temporary' ? 'holds temporary credentials' : 'gets its credentials another way (a role, SSO, credential_process, or keys in the AWS config file)';
+      throw new KeyupError(`Profile ${profile} ${what}, and keyup rotates only long-term access keys in the credentials file.`, {
         hint: `Stop managing profile ${profile} in keyup's configuration.`,
       });
     }
@@ -487,14 +501,6 @@ export class Rotator {
     return admin.kind === 'temporary' ? { accessKeyId, secretAccessKey, sessionToken: admin.sessionToken } : { accessKeyId, secretAccessKey };
   }
 
-  private otherUserArn(manageWith: string | undefined, user: CallerIdentity): { otherUserArn?: string } {
-    return manageWith === undefined ? {} : { otherUserArn: user.arn };
-  }
-
-  private otherUserArnOf(entry: JournalEntry): { otherUserArn?: string } {
-    return entry.manageWith === undefined ? {} : { otherUserArn: entry.user.arn };
-  }
-
   private progressFor(profile: string, onProgress: RotateRequest['onProgress']): Progress {
     return (step, message) => {
       this.deps.logger.info({ profile, step }, message);
@@ -510,18 +516,19 @@ class KeyReplacedError extends KeyupError {}
 
 export function describeDeferral(deferral: Deferral): string {
   if (deferral.reason === 'sts-unreachable') {
-    return `Deferred: STS could not be asked whether the session in profile ${deferral.profile} is still active.`;
+    return `Deferred: STS could not be asked whether the session in profile ${deferral.profile} is still active; keyup asks again at the next check (if this persists, check the network or HTTPS_PROXY).`;
   }
   const until = deferral.until === undefined ? 'until its session ends' : `until ${deferral.until.toISOString()}`;
   return `Deferred ${until}: profile ${deferral.profile} holds temporary credentials that AWS still accepts.`;
 }
 
-function sessionProfilesOf(profiles: readonly FileProfile[]): SessionProfile[] {
-  return profiles.flatMap((p) =>
-    p.kind === 'temporary'
-      ? [{ name: p.name, accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey, sessionToken: p.sessionToken, ...(p.expiresAt === undefined ? {} : { expiresAt: p.expiresAt }) }]
-      : [],
-  );
+function isTemporary(profile: FileProfile): profile is Extract<FileProfile, { kind: 'temporary' }> {
+  return profile.kind === 'temporary';
+}
+
+/** For a `manage_with` profile, AccessDenied's policy must name the managed user, not the signer. */
+function otherUser(manageWith: string | undefined, userArn: string): { otherUserArn?: string } {
+  return manageWith === undefined ? {} : { otherUserArn: userArn };
 }
 
 /** Deleting or deactivating a key that is already gone is done, not failed. */

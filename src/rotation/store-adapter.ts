@@ -2,32 +2,17 @@ import type { CredentialsStore } from '../credentials/index.js';
 import type { CredentialsFile, FileProfile } from './credentials-file.js';
 
 /**
- * The credentials store as the rotation engine sees it: only the credentials file's profiles,
- * which are the ones keyup rotates and whose sessions defer a rotation (SPEC).
+ * The credentials store as the rotation engine sees it. Profiles pass through as the store made
+ * them, so their secrets stay non-enumerable (out of any log by accident). Only a profile whose
+ * credentials come from the credentials file can be rotated; one that the AWS config decides
+ * (a role, SSO, keys kept in the config) is 'other', so the engine can say why it is not.
  */
 export function createCredentialsFile(store: CredentialsStore, path: string): CredentialsFile {
   return {
     path,
     async readProfiles() {
       const snapshot = await store.read();
-      return snapshot.profiles.filter((profile) => profile.source === 'credentials').map((profile): FileProfile => {
-        // The store keeps secrets non-enumerable, so they are copied by name, never spread.
-        switch (profile.kind) {
-          case 'long-term':
-            return { name: profile.name, kind: 'long-term', accessKeyId: profile.accessKeyId, secretAccessKey: profile.secretAccessKey };
-          case 'temporary':
-            return {
-              name: profile.name,
-              kind: 'temporary',
-              accessKeyId: profile.accessKeyId,
-              secretAccessKey: profile.secretAccessKey,
-              sessionToken: profile.sessionToken,
-              ...(profile.expiresAt === undefined ? {} : { expiresAt: profile.expiresAt }),
-            };
-          case 'other':
-            return { name: profile.name, kind: 'other' };
-        }
-      });
+      return snapshot.profiles.map((profile): FileProfile => (profile.source === 'credentials' ? profile : { name: profile.name, kind: 'other' }));
     },
     async replaceKey(oldKeyId, next) {
       return (await store.replaceKey(oldKeyId, { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey })).changed;

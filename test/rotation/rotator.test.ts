@@ -1,5 +1,7 @@
 import { IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRotationHarness, daysAgo, defaultSettings, type RotationHarness } from '../support/rotation-harness.js';
 
@@ -66,6 +68,15 @@ describe('Rotator against the emulator', () => {
       for (const [path, text] of state) expect(text, path).not.toContain(secret);
       expect(h.logLines.join('\n')).not.toContain(secret);
     }
+  });
+
+  it('does not call a finished rotation failed when its history cannot be written', async () => {
+    await seedAlice(100);
+    await mkdir(join(h.paths.stateDir, 'history.json'), { recursive: true });
+    expect(await h.rotate()).toMatchObject({ kind: 'rotated' });
+    expect(h.keysOf('alice')).toHaveLength(1);
+    expect(h.logLines.some((line) => line.includes('Could not record the rotation of profile default'))).toBe(true);
+    expect([...(await h.readStateFiles()).keys()].filter((path) => path.includes('/journal/'))).toEqual([]);
   });
 
   it('leaves a key that is not due alone and says how old it is', async () => {
@@ -262,6 +273,30 @@ describe('Rotator against the emulator', () => {
       expect(await h.readStateFiles()).not.toContain(expect.stringContaining('journal'));
     });
 
+    it('gives a manage_with identity that IAM refuses a policy on the managed user, not on itself', async () => {
+      h = await createRotationHarness();
+      h.emulator.createUser({ userName: 'helpdesk', deniedActions: ['iam:ListAccessKeys'] });
+      h.emulator.createUser({ userName: 'ci-bot', path: '/bots/' });
+      const helpdesk = h.emulator.createAccessKey({ userName: 'helpdesk' });
+      const bot = h.emulator.createAccessKey({ userName: 'ci-bot', createDate: daysAgo(100) });
+      await h.writeCredentials(
+        `[helpdesk]\naws_access_key_id = ${helpdesk.accessKeyId}\naws_secret_access_key = ${helpdesk.secretAccessKey}\n[ci-bot]\naws_access_key_id = ${bot.accessKeyId}\naws_secret_access_key = ${bot.secretAccessKey}\n`,
+      );
+      const outcome = await h.rotate({ profile: 'ci-bot', settings: { ...defaultSettings, manageWith: 'helpdesk' } });
+      expect(outcome.kind === 'failed' && outcome.error.message).toBe('IAM refused iam:ListAccessKeys on user ci-bot for profile ci-bot: its identity is not allowed to call it.');
+      expect(outcome.kind === 'failed' && outcome.error.hint).toContain(`"Resource":"arn:aws:iam::${h.emulator.accountId}:user/bots/ci-bot"`);
+    });
+
+    it('says why a profile whose role the AWS config decides is not rotated', async () => {
+      h = await createRotationHarness();
+      await h.writeCredentials('[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = s\n');
+      await writeFile(h.paths.awsConfigFile, '[default]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = base\n');
+      const outcome = await h.rotate();
+      expect(outcome.kind === 'failed' && outcome.error.message).toBe(
+        'Profile default gets its credentials another way (a role, SSO, credential_process, or keys in the AWS config file), and keyup rotates only long-term access keys in the credentials file.',
+      );
+    });
+
     it('says the key in the profile is not valid when STS refuses it', async () => {
       await seedAlice(100);
       h.emulator.reset();
@@ -273,7 +308,7 @@ describe('Rotator against the emulator', () => {
       h = await createRotationHarness();
       await h.writeCredentials('[default]\naws_access_key_id = ASIAXXXXXXXXXXXXXXXX\naws_secret_access_key = s\naws_session_token = t\n');
       const outcome = await h.rotate();
-      expect(outcome.kind === 'failed' && outcome.error.message).toBe('Profile default holds temporary credentials, and keyup rotates only long-term access keys.');
+      expect(outcome.kind === 'failed' && outcome.error.message).toBe('Profile default holds temporary credentials, and keyup rotates only long-term access keys in the credentials file.');
     });
 
     it('never lets credentials from the environment sign a call meant for the profile', async () => {
