@@ -1,5 +1,4 @@
 import * as nodeFs from 'node:fs';
-import { createSdkKeyApi } from './aws/sdk-key-api.js';
 import type { KeyApi } from './aws/key-api.js';
 import { loadConfig, type KeyupConfig, type LogLevel } from './config/index.js';
 import { CredentialsStore } from './credentials/index.js';
@@ -19,10 +18,11 @@ export interface RunOnceInit {
   env: Env;
   home: string;
   configFlag?: string;
-  socketFlag?: string;
   logLevel?: LogLevel;
   /** Each summary line, without the program's name. */
   print: (line: string) => void;
+  /** With --debug: where the stack of what made a profile fail goes. */
+  printDebug?: (text: string) => void;
   /** Tests pass a KeyApi with short timeouts; default: the AWS SDK. */
   keyApi?: KeyApi;
   /** Tests shorten verification; default: SPEC's bounds. */
@@ -30,11 +30,12 @@ export interface RunOnceInit {
 }
 
 /** The rotation engine wired to the real file system, AWS and the configured log. */
-export function createRotator(paths: KeyupPaths, config: KeyupConfig, logger: Logger, env: Env, init: Pick<RunOnceInit, 'keyApi' | 'verifyInit'> = {}): Rotator {
+export async function createRotator(paths: KeyupPaths, config: KeyupConfig, logger: Logger, env: Env, init: Pick<RunOnceInit, 'keyApi' | 'verifyInit'> = {}): Promise<Rotator> {
   const fs = nodeFs;
   const store = new CredentialsStore({ fs, paths, backup: config.daemon.backup, backupKeep: config.daemon.backupKeep });
   return new Rotator({
-    keyApi: init.keyApi ?? createSdkKeyApi(),
+    // Loaded here, not at start-up: a usage or configuration error should not wait for the SDK.
+    keyApi: init.keyApi ?? (await import('./aws/sdk-key-api.js')).createSdkKeyApi(),
     credentials: createCredentialsFile(store, paths.credentialsFile),
     journal: new Journal({ fs, stateDir: paths.stateDir }),
     history: new History({ fs, stateDir: paths.stateDir }),
@@ -63,13 +64,17 @@ export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
       : await openLogDestination(settings, (dir) => ensurePrivateDir(nodeFs, dir));
   const logger = createLogger({ level: init.logLevel ?? settings.logLevel, destination: destination.stream, timestamp: destination.timestamp });
   try {
-    const rotator = createRotator(paths, config, logger, env, init);
+    const rotator = await createRotator(paths, config, logger, env, init);
     const outcomes: RotateOutcome[] = [];
     const maxAgeOf = (profile: string) => config.profiles.find((p) => p.name === profile)?.settings.maxAgeDays ?? settings.maxAgeDays;
     const report = (outcome: RotateOutcome) => {
       outcomes.push(outcome);
-      if (outcome.kind === 'failed') logger.error({ profile: outcome.profile, cause: describeCause(outcome.error.cause) }, outcome.error.userMessage);
       print(formatOutcome(outcome, maxAgeOf(outcome.profile)));
+      if (outcome.kind === 'failed') {
+        logger.error({ profile: outcome.profile, cause: describeCause(outcome.error.cause) }, outcome.error.userMessage);
+        const { cause } = outcome.error;
+        init.printDebug?.(cause instanceof Error && cause.stack !== undefined ? cause.stack : (outcome.error.stack ?? ''));
+      }
     };
     // A managed profile resumes its own unfinished rotation in rotate(), which knows its settings
     // and can start an interrupted one again; here only those of profiles no longer managed.

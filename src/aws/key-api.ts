@@ -15,8 +15,6 @@ export interface CallContext {
   readonly credentials: AwsCredentials;
   /** Region for STS; IAM is global. Default `us-east-1`. */
   readonly region?: string;
-  /** Lets the caller give up on a call (shutdown, deadline). */
-  readonly signal?: AbortSignal;
 }
 
 export interface CallerIdentity {

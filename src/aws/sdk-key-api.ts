@@ -47,13 +47,12 @@ export function createSdkKeyApi({ requestTimeoutMs = 15_000, connectionTimeoutMs
       client.destroy();
     }
   }
-  const options = (ctx: CallContext) => (ctx.signal === undefined ? {} : { abortSignal: ctx.signal });
 
   return {
     async getCallerIdentity(ctx) {
       const client = new STSClient(clientConfig(ctx, stsEndpoint));
       try {
-        const out = await client.send(new GetCallerIdentityCommand({}), options(ctx));
+        const out = await client.send(new GetCallerIdentityCommand({}));
         const arn = out.Arn ?? '';
         return { account: out.Account ?? '', arn, userId: out.UserId ?? '', userName: parseUserArn(arn)?.userName };
       } finally {
@@ -66,7 +65,7 @@ export function createSdkKeyApi({ requestTimeoutMs = 15_000, connectionTimeoutMs
         const keys: AccessKeyInfo[] = [];
         let marker: string | undefined;
         do {
-          const out = await client.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker }), options(ctx));
+          const out = await client.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker }));
           keys.push(...(out.AccessKeyMetadata ?? []).map(toAccessKeyInfo));
           marker = out.IsTruncated === true ? out.Marker : undefined;
         } while (marker !== undefined);
@@ -76,7 +75,7 @@ export function createSdkKeyApi({ requestTimeoutMs = 15_000, connectionTimeoutMs
 
     createAccessKey(ctx, userName) {
       return withIam(ctx, async (client) => {
-        const out = await client.send(new CreateAccessKeyCommand({ UserName: userName }), options(ctx));
+        const out = await client.send(new CreateAccessKeyCommand({ UserName: userName }));
         const key = out.AccessKey;
         if (key?.AccessKeyId === undefined || key.SecretAccessKey === undefined) {
           throw new Error('CreateAccessKey answered without a key');
@@ -90,19 +89,19 @@ export function createSdkKeyApi({ requestTimeoutMs = 15_000, connectionTimeoutMs
 
     updateAccessKey(ctx, accessKeyId, status, userName) {
       return withIam(ctx, async (client) => {
-        await client.send(new UpdateAccessKeyCommand({ AccessKeyId: accessKeyId, Status: status, UserName: userName }), options(ctx));
+        await client.send(new UpdateAccessKeyCommand({ AccessKeyId: accessKeyId, Status: status, UserName: userName }));
       });
     },
 
     deleteAccessKey(ctx, accessKeyId, userName) {
       return withIam(ctx, async (client) => {
-        await client.send(new DeleteAccessKeyCommand({ AccessKeyId: accessKeyId, UserName: userName }), options(ctx));
+        await client.send(new DeleteAccessKeyCommand({ AccessKeyId: accessKeyId, UserName: userName }));
       });
     },
 
     getAccessKeyLastUsed(ctx, accessKeyId) {
       return withIam(ctx, async (client) => {
-        const out = await client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }), options(ctx));
+        const out = await client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }));
         const used = out.AccessKeyLastUsed;
         // IAM says "N/A" for a key that was never used.
         const known = (value: string | undefined) => (value === undefined || value === 'N/A' ? undefined : value);

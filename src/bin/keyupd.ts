@@ -61,6 +61,7 @@ async function main(): Promise<void> {
       ...(argv.config === undefined ? {} : { configFlag: argv.config }),
       ...(argv['log-level'] === undefined ? {} : { logLevel: argv['log-level'] }),
       print: (line) => console.log(`keyupd: ${line}`),
+      ...(argv.debug ? { printDebug: (text: string) => console.error(text) } : {}),
     });
   } catch (error) {
     report(error, argv.debug);

@@ -43,8 +43,4 @@ export class History {
     await ensurePrivateDir(this.fs, join(this.path, '..'));
     await writeFileAtomically({ fs: this.fs, file: this.path, data: `${JSON.stringify(records, null, 1)}\n` });
   }
-
-  async lastFor(profile: string): Promise<RotationRecord | undefined> {
-    return (await this.read()).findLast((record) => record.profile === profile);
-  }
 }

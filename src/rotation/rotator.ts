@@ -324,6 +324,7 @@ export class Rotator {
           sleep: this.sleep,
           random: this.random,
           region: this.deps.region,
+          onAttempt: (outcome, streak) => this.deps.logger.debug({ profile: entry.profile, outcome, streak }, 'Verifying the new key with STS.'),
           ...this.deps.verifyInit,
         });
       } catch (error) {
@@ -463,7 +464,12 @@ export class Rotator {
   }
 
   private retryInit(): RetryInit {
-    return { sleep: this.sleep, random: this.random, ...this.deps.retryInit };
+    return {
+      sleep: this.sleep,
+      random: this.random,
+      onRetry: (error, attempt, delayMs) => this.deps.logger.debug({ cause: describeCause(error), attempt, delayMs }, 'Retrying an AWS call that may succeed later.'),
+      ...this.deps.retryInit,
+    };
   }
 
   private longTermKeyOf(profiles: readonly FileProfile[], profile: string): AwsCredentials {

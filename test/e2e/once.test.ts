@@ -91,6 +91,10 @@ describe('keyupd --once, as a user or cron meets it', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^keyupd: gone: The key AKIA…WN12 in profile gone is not valid: AWS does not accept it\. Put a working access key in profile gone \(aws configure --profile gone\)\.$/m);
     expect(run.stdout).toMatch(/^keyupd: default \(alice\): rotated /m);
+    // The hints promise details with --debug: the stack of what AWS answered.
+    const debug = await runKeyupd(env, ['--once', '--debug']);
+    expect(debug.code).toBe(1);
+    expect(debug.stderr).toMatch(/InvalidClientTokenId[^\n]*\n\s+at /);
   });
 
   it('refuses a bad configuration with exit 2, naming the file, the line and the key', async () => {

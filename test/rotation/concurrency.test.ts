@@ -30,7 +30,7 @@ describe('two keyup processes checking the same due key', () => {
       },
     };
     const config = getDefaultConfig(h.paths.keyupConfigFile, h.home.env, h.home.dir);
-    const second = createRotator(h.paths, config, createLogger({ level: 'silent' }), h.home.env, { keyApi: racing, verifyInit: fastVerify });
+    const second = await createRotator(h.paths, config, createLogger({ level: 'silent' }), h.home.env, { keyApi: racing, verifyInit: fastVerify });
 
     const outcome = await second.rotate({ profile: 'default', settings: { maxAgeDays: 90, warnAgeDays: 80, oldKey: 'delete', deferOnSessions: true } });
     expect(first).toMatchObject({ kind: 'rotated', oldKeyId: old.accessKeyId });

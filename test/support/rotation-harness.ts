@@ -49,7 +49,7 @@ export async function createRotationHarness(options: EmulatorOptions = {}, verif
   const logger = createLogger({ destination: logStream, level: 'debug' });
   const keyApi = createSdkKeyApi({ iamEndpoint: emulator.endpoint, stsEndpoint: emulator.endpoint, requestTimeoutMs: 2_000, connectionTimeoutMs: 1_000 });
   const config = getDefaultConfig(paths.keyupConfigFile, home.env, home.dir);
-  const rotator = createRotator(paths, config, logger, home.env, { keyApi, verifyInit });
+  const rotator = await createRotator(paths, config, logger, home.env, { keyApi, verifyInit });
 
   return {
     emulator,
