@@ -1,6 +1,7 @@
 import { readFile as nodeReadFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { ExitCode, KeyupError } from '../errors.js';
+import { getErrorCode } from '../fs/fs.js';
 import type { Env } from '../paths.js';
 import type { KeyupConfig, ParseConfigInit } from './parse-config.js';
 import { getDefaultConfig, parseConfig } from './parse-config.js';
@@ -19,13 +20,9 @@ export interface LoadConfigInit extends ParseConfigInit {
   readFile?: ReadTextFile;
 }
 
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}
-
 function unreadable(path: string, error: unknown): KeyupError {
   const init = { exitCode: ExitCode.usage, cause: error };
-  switch (errorCode(error)) {
+  switch (getErrorCode(error)) {
     case 'EISDIR':
       return new KeyupError(`${path} is a folder, not a keyup configuration file.`, { ...init, hint: 'Point --config or $KEYUP_CONFIG at a file, or move the folder away.' });
     case 'EACCES':
@@ -34,7 +31,7 @@ function unreadable(path: string, error: unknown): KeyupError {
     case 'ENOTDIR':
       return new KeyupError(`${path} cannot be read: part of that path is a file, not a folder.`, { ...init, hint: 'Check --config and $KEYUP_CONFIG.' });
     default:
-      return new KeyupError(`${path} cannot be read (${errorCode(error) ?? String(error)}).`, { ...init, hint: 'Check the file, or point --config at another one.' });
+      return new KeyupError(`${path} cannot be read (${getErrorCode(error) ?? String(error)}).`, { ...init, hint: 'Check the file, or point --config at another one.' });
   }
 }
 
@@ -49,7 +46,7 @@ export async function loadConfig({ path, env = process.env, home = homedir(), re
   try {
     content = await readFile(path, 'utf8');
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return getDefaultConfig(path, env, home, init);
+    if (getErrorCode(error) === 'ENOENT') return getDefaultConfig(path, env, home, init);
     throw unreadable(path, error);
   }
   const text = typeof content === 'string' ? content : new TextDecoder().decode(content);

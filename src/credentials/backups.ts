@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { getErrorCode, syncFolder, writeNewFile } from '../fs/fs.js';
+import { ensurePrivateDir, getErrorCode, syncFolder, writeNewFile } from '../fs/fs.js';
 import type { FileSystem } from '../fs/fs.js';
 
 export interface SaveBackupInit {
@@ -8,7 +8,7 @@ export interface SaveBackupInit {
   folder: string;
   bytes: Uint8Array;
   now: Date;
-  /** How many backups to keep, newest first; older ones are removed. At least one is kept. */
+  /** How many backups to keep, newest first; older ones are removed. 0 keeps every one (SPEC's `backup_keep`). */
   keep: number;
 }
 
@@ -18,9 +18,7 @@ const MAX_SAME_MILLISECOND = 1000;
 
 /** Writes a 0600 copy of the credentials file's bytes and prunes the oldest copies. Returns its path. */
 export async function saveBackup({ fs, folder, bytes, now, keep }: SaveBackupInit): Promise<string> {
-  await fs.promises.mkdir(folder, { recursive: true, mode: 0o700 });
-  // mkdir's mode is cut by the umask and ignored for a folder that exists: set it.
-  await fs.promises.chmod(folder, 0o700);
+  await ensurePrivateDir(fs, folder);
   const stamp = now.toISOString().replace(/:/g, '-');
   for (let copy = 0; copy < MAX_SAME_MILLISECOND; copy += 1) {
     const path = join(folder, `credentials-${stamp}${copy === 0 ? '' : `~${copy}`}.bak`);
@@ -31,7 +29,7 @@ export async function saveBackup({ fs, folder, bytes, now, keep }: SaveBackupIni
       throw error;
     }
     await syncFolder(fs, folder);
-    await pruneBackups(fs, folder, Math.max(1, keep));
+    if (keep > 0) await pruneBackups(fs, folder, keep);
     return path;
   }
   throw new Error(`too many backups in ${folder} within one millisecond`);

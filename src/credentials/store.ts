@@ -39,7 +39,7 @@ export interface CredentialsStoreInit {
   paths: Pick<KeyupPaths, 'credentialsFile' | 'awsConfigFile' | 'stateDir'>;
   /** The config's `backup`: save a copy of the file before each rewrite. Default `true`. */
   backup?: boolean;
-  /** The config's `backup_keep`: how many copies to keep (at least one). Default `10`. */
+  /** The config's `backup_keep`: how many copies to keep; 0 keeps every one. Default `10`. */
   backupKeep?: number;
   /** Names backups and ages leftover temp files. Default: the system clock. */
   clock?: Clock;

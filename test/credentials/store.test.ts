@@ -199,6 +199,20 @@ describe('CredentialsStore.replaceKey', () => {
       expect(fs.readFileSync(`${BACKUPS}/credentials-2026-11-24T07-03-00.000Z.bak`, 'utf8')).toContain('AKIAROUND3ROUND3ROUND3');
     });
 
+    it('keeps every copy with backup_keep = 0', async () => {
+      const fs = createMemoryFs({ [CREDENTIALS]: credentials });
+      const clock = createFakeClock();
+      const store = createStore(fs, { clock, backupKeep: 0 });
+      let key = { accessKeyId: OLD_ID, secretAccessKey: OLD_SECRET };
+      for (let i = 0; i < 12; i += 1) {
+        const next = { accessKeyId: `AKIAKEEP${String(i).padStart(2, '0')}KEEPKEEPKE`, secretAccessKey: `secret${i}` };
+        await store.replaceKey(key.accessKeyId, next);
+        key = next;
+        clock.advance(60_000);
+      }
+      expect(fs.readdirSync(BACKUPS)).toHaveLength(12);
+    });
+
     it('leaves the file alone when the backup cannot be written', async () => {
       const fs = createMemoryFs({ [CREDENTIALS]: credentials, [paths.stateDir]: 'a file where a folder should be' });
       const error = await getError(createStore(fs).replaceKey(OLD_ID, NEW_KEY));
