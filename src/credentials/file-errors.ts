@@ -1,4 +1,4 @@
-import { KeyupError } from '../errors.js';
+import { KeyupError, type KeyupErrorInit } from '../errors.js';
 import { ENV_CONFIG_FILE, ENV_CREDENTIALS_FILE } from '../paths.js';
 import { getErrorCode } from '../fs/fs.js';
 
@@ -10,21 +10,26 @@ const LABELS: Record<AwsFile, { name: string; env: string }> = {
   config: { name: 'AWS config file', env: ENV_CONFIG_FILE },
 };
 
+/** Every error about the AWS files carries the same code. */
+function createFileError(message: string, init: Omit<KeyupErrorInit, 'code'> = {}): KeyupError {
+  return new KeyupError(message, { ...init, code: 'credentials-file' });
+}
+
 export function createMissingFileError(kind: AwsFile, file: string, danglingLink: boolean): KeyupError {
   const { name, env } = LABELS[kind];
   return danglingLink
-    ? new KeyupError(`The ${name} ${file} is a link to a file that does not exist.`, { hint: `Point the link at your ${name}, or set ${env} to it.` })
-    : new KeyupError(`The ${name} ${file} does not exist.`, { hint: `Create it with "aws configure", or set ${env} to the file that holds your keys.` });
+    ? createFileError(`The ${name} ${file} is a link to a file that does not exist.`, { hint: `Point the link at your ${name}, or set ${env} to it.` })
+    : createFileError(`The ${name} ${file} does not exist.`, { hint: `Create it with "aws configure", or set ${env} to the file that holds your keys.` });
 }
 
 export function createEmptyFileError(kind: AwsFile, file: string): KeyupError {
   const { name, env } = LABELS[kind];
-  return new KeyupError(`The ${name} ${file} is empty.`, { hint: `Add your access key with "aws configure", or set ${env} to the file that holds it.` });
+  return createFileError(`The ${name} ${file} is empty.`, { hint: `Add your access key with "aws configure", or set ${env} to the file that holds it.` });
 }
 
 export function createNotAFileError(kind: AwsFile, file: string): KeyupError {
   const { name, env } = LABELS[kind];
-  return new KeyupError(`The ${name} ${file} is not a regular file.`, { hint: `Set ${env} to the file itself.` });
+  return createFileError(`The ${name} ${file} is not a regular file.`, { hint: `Set ${env} to the file itself.` });
 }
 
 /** For an error thrown while reading: one sentence that says what is wrong, and the fix. */
@@ -34,16 +39,16 @@ export function createReadError(kind: AwsFile, file: string, cause: unknown): Ke
   switch (code) {
     case 'EACCES':
     case 'EPERM':
-      return new KeyupError(`keyup is not allowed to read the ${name} ${file}.`, {
+      return createFileError(`keyup is not allowed to read the ${name} ${file}.`, {
         hint: `Give your user read and write access to it (chmod 600 ${file}) and to its folder.`,
         cause,
       });
     case 'EISDIR':
       return createNotAFileError(kind, file);
     case 'ELOOP':
-      return new KeyupError(`The ${name} ${file} is a link that leads back to itself.`, { hint: 'Point the link at the real file.', cause });
+      return createFileError(`The ${name} ${file} is a link that leads back to itself.`, { hint: 'Point the link at the real file.', cause });
     default:
-      return new KeyupError(`keyup could not read the ${name} ${file}${code === undefined ? '' : ` (${code})`}.`, {
+      return createFileError(`keyup could not read the ${name} ${file}${code === undefined ? '' : ` (${code})`}.`, {
         hint: 'Check the file and its folder, then try again.',
         cause,
       });
@@ -53,7 +58,7 @@ export function createReadError(kind: AwsFile, file: string, cause: unknown): Ke
 /** For a failed rewrite that never reached the rename: the file is as it was. */
 export function createWriteError(file: string, cause: unknown): KeyupError {
   const code = getErrorCode(cause);
-  return new KeyupError(`keyup could not write the AWS credentials file ${file}${code === undefined ? '' : ` (${code})`}, so it left it as it was.`, {
+  return createFileError(`keyup could not write the AWS credentials file ${file}${code === undefined ? '' : ` (${code})`}, so it left it as it was.`, {
     hint: 'Check the free space and that you may write to its folder, then try again.',
     cause,
   });
@@ -62,7 +67,7 @@ export function createWriteError(file: string, cause: unknown): KeyupError {
 /** For a rewrite that is in place but may not survive a power cut. */
 export function createFlushError(file: string, cause: unknown): KeyupError {
   const code = getErrorCode(cause instanceof Error ? cause.cause : cause);
-  return new KeyupError(`keyup rewrote the AWS credentials file ${file} but could not flush its folder to disk${code === undefined ? '' : ` (${code})`}.`, {
+  return createFileError(`keyup rewrote the AWS credentials file ${file} but could not flush its folder to disk${code === undefined ? '' : ` (${code})`}.`, {
     hint: 'Check the disk; the file holds the new key.',
     cause,
   });
@@ -70,7 +75,7 @@ export function createFlushError(file: string, cause: unknown): KeyupError {
 
 export function createBackupError(folder: string, cause: unknown): KeyupError {
   const code = getErrorCode(cause);
-  return new KeyupError(`keyup could not save a backup of the AWS credentials file in ${folder}${code === undefined ? '' : ` (${code})`}, so it left the file as it was.`, {
+  return createFileError(`keyup could not save a backup of the AWS credentials file in ${folder}${code === undefined ? '' : ` (${code})`}, so it left the file as it was.`, {
     hint: 'Check that folder, or set backup = false in the keyup config.',
     cause,
   });
