@@ -85,7 +85,8 @@ function unknownKeyProblem(key: string, section: string): string {
   const near = known
     .filter((candidate) => editDistance(key, candidate) <= 2 || (key.length >= 4 && candidate.startsWith(key)))
     .sort((a, b) => editDistance(key, a) - editDistance(key, b))[0];
-  const fix = near !== undefined ? `did you mean ${near}?` : `keyup's keys are ${known.join(', ')}`;
+  // A statement, not a question: ConfigError ends the sentence with a period, and "?." reads badly.
+  const fix = near !== undefined ? `perhaps you meant ${near}` : `keyup's keys are ${known.join(', ')}`;
   return `${key} is not a keyup key (in [${section}]); ${fix}`;
 }
 

@@ -2,6 +2,7 @@ import { isAbsolute } from 'node:path';
 import { Cron } from 'croner';
 import { expandHome } from '../paths.js';
 import type { LogLevel, LogTarget, NotifyMode, OldKeyAction, SettingKey, Settings, SyslogTarget, settingFields } from './settings.js';
+import { MAX_BACKUP_KEEP, MAX_DAYS } from './settings.js';
 
 /** A value read from the file, or the sentence (without its final period) that says what is wrong. */
 export type ParsedValue<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
@@ -37,13 +38,23 @@ function boolean(key: SettingKey): ValueParser<boolean> {
   };
 }
 
-/** Plain decimals only: `1e3`, `0x10`, `Infinity` and `-1` are typos more often than intent. */
+/**
+ * Plain decimals only: `1e3`, `0x10`, `Infinity` and `-1` are typos more often than intent. At
+ * most `MAX_DAYS`, so that no due date computed from it is an invalid Date.
+ */
 function days(key: SettingKey): ValueParser<number> {
-  return (raw) => (/^(\d+(\.\d+)?|\.\d+)$/.test(raw) ? ok(Number(raw)) : fail(`${key} must be a number of days ≥ 0, not '${raw}'`));
+  return (raw) => {
+    const value = Number(raw);
+    return /^(\d+(\.\d+)?|\.\d+)$/.test(raw) && value <= MAX_DAYS ? ok(value) : fail(`${key} must be a number of days from 0 to ${MAX_DAYS}, not '${raw}'`);
+  };
 }
 
-function wholeNumber(key: SettingKey): ValueParser<number> {
-  return (raw) => (/^\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? ok(Number(raw)) : fail(`${key} must be a whole number ≥ 0, not '${raw}'`));
+/** `backup_keep` is the only count; its message says what its 0 means. */
+function backupCount(key: SettingKey): ValueParser<number> {
+  return (raw) => {
+    const value = Number(raw);
+    return /^\d+$/.test(raw) && value <= MAX_BACKUP_KEEP ? ok(value) : fail(`${key} must be a whole number from 0 to ${MAX_BACKUP_KEEP} (0 keeps every backup), not '${raw}'`);
+  };
 }
 
 /**
@@ -82,6 +93,7 @@ function parseSchedule(raw: string): ParsedValue<string> {
 }
 
 const DEFAULT_SYSLOG_PORT = 514;
+const MAX_PORT = 65_535;
 
 /** `udp://HOST[:PORT]`, `tcp://HOST[:PORT]` (port 514 by default), or a Unix socket's path such as `/dev/log`. */
 function parseSyslog(raw: string, home: string): ParsedValue<SyslogTarget> {
@@ -89,18 +101,20 @@ function parseSyslog(raw: string, home: string): ParsedValue<SyslogTarget> {
   if (raw === '~' || raw.startsWith('~/') || raw.startsWith('/')) return ok({ transport: 'unix', path: expandHome(raw, home) });
   const scheme = /^(udp|tcp):\/\//i.exec(raw);
   if (scheme === null) return problem;
+  // URL refuses a port past 65535 as a whole; name the part that is wrong, and its range.
+  const port = /^[a-z]+:\/\/(\[[^\]]*\]|[^/:?#@[\]]+):(\d+)\/?$/i.exec(raw)?.[2];
+  if (port !== undefined && !(Number(port) >= 1 && Number(port) <= MAX_PORT)) return fail(`syslog's port must be from 1 to ${MAX_PORT}, not '${raw}'`);
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     return problem;
   }
-  const port = url.port === '' ? DEFAULT_SYSLOG_PORT : Number(url.port);
   const extra = url.username !== '' || url.password !== '' || !['', '/'].includes(url.pathname) || url.search !== '' || url.hash !== '';
-  if (url.hostname === '' || port < 1 || extra) return problem;
+  if (url.hostname === '' || extra) return problem;
   // The URL keeps an IPv6 host in brackets; sockets want it bare.
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  return ok({ transport: (scheme[1] ?? '').toLowerCase() as 'udp' | 'tcp', host, port });
+  return ok({ transport: (scheme[1] ?? '').toLowerCase() as 'udp' | 'tcp', host, port: url.port === '' ? DEFAULT_SYSLOG_PORT : Number(url.port) });
 }
 
 /** `udp://127.0.0.1:514`, `tcp://[::1]:514` or `/dev/log`: the form `syslog =` takes. */
@@ -117,7 +131,7 @@ const valueParsers: { readonly [K in SettingKey]: ValueParser<ValueOf<K>> } = {
   old_key: oneOf<OldKeyAction>('old_key', ['delete', 'deactivate']),
   defer_on_sessions: boolean('defer_on_sessions'),
   backup: boolean('backup'),
-  backup_keep: wholeNumber('backup_keep'),
+  backup_keep: backupCount('backup_keep'),
   log: oneOf<LogTarget>('log', ['stdout', 'file', 'syslog']),
   log_file: path('log_file', 'a file path'),
   log_level: oneOf<LogLevel>('log_level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

@@ -25,9 +25,9 @@ export type SyslogTarget =
 export interface Settings {
   /** `schedule`: a five-field cron expression (croner syntax, local time). Default `0 7 * * *`. */
   readonly schedule: string;
-  /** `max_age_days`: rotate a key once it is this many days old; 0 rotates at every check. Default 90. */
+  /** `max_age_days`: rotate a key once it is this many days old; 0 rotates at every check. 0 to {@link MAX_DAYS}; default 90. */
   readonly maxAgeDays: number;
-  /** `warn_age_days`: status and log warn from this age; at or above `max_age_days` there is no warning stage. Default 80. */
+  /** `warn_age_days`: status and log warn from this age; at or above `max_age_days` there is no warning stage. 0 to {@link MAX_DAYS}; default 80. */
   readonly warnAgeDays: number;
   /** `old_key`: what becomes of the replaced key. Default `delete`. */
   readonly oldKey: OldKeyAction;
@@ -35,7 +35,7 @@ export interface Settings {
   readonly deferOnSessions: boolean;
   /** `backup`: keep a 0600 copy of the credentials file before each rewrite. Default `true`. */
   readonly backup: boolean;
-  /** `backup_keep`: how many backups to keep; 0 keeps every one. Default 10. */
+  /** `backup_keep`: how many backups to keep; 0 keeps every one. 0 to {@link MAX_BACKUP_KEEP}; default 10. */
   readonly backupKeep: number;
   /** `log`: where the daemon logs. Default `stdout`. */
   readonly log: LogTarget;
@@ -66,6 +66,20 @@ export type SettingKey =
   | 'syslog'
   | 'notify'
   | 'post_rotate';
+
+/**
+ * The most days `max_age_days` and `warn_age_days` take: a century. No sensible policy keeps a
+ * key longer (IAM itself dates from 2006), so a larger value is a typo; and the bound keeps every
+ * date computed from it valid: a key's CreateDate plus a century is nowhere near the end of
+ * JavaScript's dates (year 275760), where 100000000 days from 1970 already is (issue 7, hole 8).
+ */
+export const MAX_DAYS = 36_500;
+
+/**
+ * The most backups `backup_keep` keeps: a year of hourly rotations, far more than anyone keeps
+ * on purpose, and few enough that listing and pruning the backup folder stays quick.
+ */
+export const MAX_BACKUP_KEEP = 10_000;
 
 /** The key that only a `[profile NAME]` section may hold. */
 export const MANAGE_WITH_KEY = 'manage_with';

@@ -157,14 +157,14 @@ describe('managed profiles without a [profile] section', () => {
 
 describe('errors name the file, the line and the key', () => {
   test.each([
-    ['an unknown key, with a suggestion', '[keyup]\nmax_age = 3\n', 2, 'max_age is not a keyup key (in [keyup]); did you mean max_age_days?'],
+    ['an unknown key, with a suggestion', '[keyup]\nmax_age = 3\n', 2, 'max_age is not a keyup key (in [keyup]); perhaps you meant max_age_days'],
     [
       'an unknown key, with the list of keys',
       '[profile dev]\nregion = eu-west-1\n',
       2,
       `region is not a keyup key (in [profile dev]); keyup's keys are ${settingKeys.join(', ')}, manage_with`,
     ],
-    ['a bad value', '[keyup]\n\n\nmax_age_days = ninety\n', 4, "max_age_days must be a number of days ≥ 0, not 'ninety'"],
+    ['a bad value', '[keyup]\n\n\nmax_age_days = ninety\n', 4, "max_age_days must be a number of days from 0 to 36500, not 'ninety'"],
     ['a bad value in a profile', '[profile a]\nbackup = maybe\n', 2, "backup must be true or false, not 'maybe'"],
     ['a bad cron expression', '[keyup]\nschedule = 0 25 * * *\n', 2, "schedule must be a cron expression of five fields (minute hour day-of-month month day-of-week) such as '0 7 * * *', not '0 25 * * *' (Invalid value for hour: 25)"],
     ['a key outside any section', 'log = file\n[keyup]\n', 1, 'log is outside any section; put it under [keyup] or under a [profile NAME] section'],
@@ -179,6 +179,12 @@ describe('errors name the file, the line and the key', () => {
     ['manage_with in [keyup]', '[keyup]\nmanage_with = admin\n', 2, 'manage_with only belongs in a [profile NAME] section; move it there'],
     ['manage_with naming itself', '[profile admin]\nmanage_with = admin\n', 2, 'manage_with names [profile admin] itself; name another profile, or remove it to use the profile\'s own key'],
     ['manage_with empty', '[profile a]\nmanage_with =\n', 2, "manage_with must name one profile, like manage_with = admin, not ''"],
+    // Issue 7, hole 8: this passed, then crashed the whole run computing a due date.
+    ['max_age_days past a century', '[keyup]\nmax_age_days = 100000000\n', 2, "max_age_days must be a number of days from 0 to 36500, not '100000000'"],
+    ['max_age_days past a century in a profile', '[profile a]\nmax_age_days = 30\n[profile b]\nmax_age_days = 100000000\n', 4, "max_age_days must be a number of days from 0 to 36500, not '100000000'"],
+    ['warn_age_days past a century in a profile', '[profile a]\nwarn_age_days = 99999999\n', 2, "warn_age_days must be a number of days from 0 to 36500, not '99999999'"],
+    ['backup_keep past the limit', '[keyup]\nbackup_keep = 1000000\n', 2, "backup_keep must be a whole number from 0 to 10000 (0 keeps every backup), not '1000000'"],
+    ['a syslog port past 65535', '[keyup]\nsyslog = udp://h:70000\n', 2, "syslog's port must be from 1 to 65535, not 'udp://h:70000'"],
     ['warn above max in one section', '[keyup]\nmax_age_days = 30\nwarn_age_days = 40\n', 3, 'warn_age_days (40) must not exceed max_age_days (30, line 2) in [keyup]; lower it, or raise max_age_days'],
   ])('%s', (_, text, line, problem) => {
     const error = errorOf(text);
@@ -259,5 +265,14 @@ test.each([
   ['manage-with', 'manage_with'],
   ['logfile', 'log_file'],
 ])('an unknown key %s suggests %s', (key, near) => {
-  expect(errorOf(`[profile p]\n${key} = 1\n`).message).toMatch(new RegExp(`; did you mean ${near}\\?\\.$`));
+  expect(errorOf(`[profile p]\n${key} = 1\n`).message).toMatch(new RegExp(`; perhaps you meant ${near}\\.$`));
 });
+
+// Issue 8, item 9: ConfigError ends the problem with a period, so a problem ending in a question
+// ("did you mean notify?") read "did you mean notify?." on the terminal.
+test.each(['[keyup]\nnotifi = off\n', '[profile p]\nregion = x\n', '[keyup]\nmax_age_days = 100000000\n', '[Keyup]\n', '[keyup]\nlog = loud\n'])(
+  'the sentence of %j ends with one period',
+  (text) => {
+    expect(errorOf(text).message).toMatch(/[^.?!]\.$/);
+  },
+);

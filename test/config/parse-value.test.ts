@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { formatSyslogTarget, parseValue } from '../../src/config/parse-value.js';
 import type { SettingKey } from '../../src/config/settings.js';
+import { getDueDate } from '../../src/rotation/policy.js';
 
 const HOME = '/home/alice';
 
@@ -46,22 +48,47 @@ describe('schedule', () => {
 });
 
 describe('days', () => {
-  test.each([['90', 90], ['0', 0], ['0.5', 0.5], ['.25', 0.25], ['007', 7]])('max_age_days takes %j', (raw, value) => {
+  test.each([['90', 90], ['0', 0], ['0.5', 0.5], ['.25', 0.25], ['007', 7], ['36500', 36500]])('max_age_days takes %j', (raw, value) => {
     expect(valueOf('max_age_days', raw)).toBe(value);
+    expect(valueOf('warn_age_days', raw)).toBe(value);
   });
 
   test.each(['ninety', '-1', '1e3', '0x10', 'Infinity', '1.', '', '9 0'])('max_age_days and warn_age_days refuse %j', (raw) => {
-    expect(problemOf('max_age_days', raw)).toBe(`max_age_days must be a number of days ≥ 0, not '${raw}'`);
-    expect(problemOf('warn_age_days', raw)).toBe(`warn_age_days must be a number of days ≥ 0, not '${raw}'`);
+    expect(problemOf('max_age_days', raw)).toBe(`max_age_days must be a number of days from 0 to 36500, not '${raw}'`);
+    expect(problemOf('warn_age_days', raw)).toBe(`warn_age_days must be a number of days from 0 to 36500, not '${raw}'`);
+  });
+
+  // Issue 7, hole 8: 100000000 days passed, and computing the due date then crashed the run
+  // with "Invalid time value". A string of 400 digits is Infinity once read.
+  test.each(['100000000', '36500.5', '36501', '1'.padEnd(400, '0')])('max_age_days and warn_age_days refuse %j, past a century', (raw) => {
+    expect(problemOf('max_age_days', raw)).toBe(`max_age_days must be a number of days from 0 to 36500, not '${raw}'`);
+    expect(problemOf('warn_age_days', raw)).toBe(`warn_age_days must be a number of days from 0 to 36500, not '${raw}'`);
+  });
+
+  test('every accepted max_age_days gives a valid due date for any key IAM can have made', () => {
+    // IAM dates from 2006; the upper end leaves room for keys made centuries from now.
+    const created = fc.date({ min: new Date('2006-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true });
+    const raw = fc.oneof(fc.nat({ max: 10 ** 9 }).map(String), fc.stringMatching(/^\d{1,12}(\.\d{1,6})?$/));
+    fc.assert(
+      fc.property(created, raw, (date, text) => {
+        const parsed = parseValue('max_age_days', text, HOME);
+        if (!parsed.ok) return;
+        // toISOString is where the run crashed: "Invalid time value".
+        expect(() => getDueDate(date, parsed.value).toISOString()).not.toThrow();
+      }),
+    );
   });
 });
 
-test('backup_keep takes whole numbers only', () => {
-  expect(valueOf('backup_keep', '0')).toBe(0);
-  expect(valueOf('backup_keep', '25')).toBe(25);
-  for (const raw of ['2.5', '-1', 'ten', '99999999999999999999']) {
-    expect(problemOf('backup_keep', raw)).toBe(`backup_keep must be a whole number ≥ 0, not '${raw}'`);
-  }
+describe('backup_keep', () => {
+  test.each([['0', 0], ['25', 25], ['10000', 10000]])('takes %j', (raw, value) => {
+    expect(valueOf('backup_keep', raw)).toBe(value);
+  });
+
+  // Issue 7, hole 8 ("anything else numeric"): a count no one means is a typo, like the days.
+  test.each(['2.5', '-1', 'ten', '10001', '99999999999999999999'])('refuses %j', (raw) => {
+    expect(problemOf('backup_keep', raw)).toBe(`backup_keep must be a whole number from 0 to 10000 (0 keeps every backup), not '${raw}'`);
+  });
 });
 
 describe('booleans', () => {
@@ -119,12 +146,16 @@ describe('syslog', () => {
     expect(valueOf('syslog', raw)).toEqual(target);
   });
 
-  test.each(['127.0.0.1:514', 'http://h:514', 'udp://h:0', 'udp://h:70000', 'udp://:514', 'udp://u@h:514', 'udp://h:514/x', 'udp://h:514?a', 'dev/log', ''])(
+  test.each(['127.0.0.1:514', 'http://h:514', 'udp://:514', 'udp://u@h:514', 'udp://h:514/x', 'udp://h:514?a', 'dev/log', ''])(
     'refuses %j',
     (raw) => {
       expect(problemOf('syslog', raw)).toBe(`syslog must be udp://HOST:PORT, tcp://HOST:PORT or the absolute path of a Unix socket, not '${raw}'`);
     },
   );
+
+  test.each(['udp://h:0', 'udp://h:70000', 'tcp://[::1]:65536/', 'udp://h:99999999999999999999'])('refuses the port of %j, saying the range', (raw) => {
+    expect(problemOf('syslog', raw)).toBe(`syslog's port must be from 1 to 65535, not '${raw}'`);
+  });
 
   test('formats back to the form the file takes', () => {
     expect(formatSyslogTarget({ transport: 'udp', host: '127.0.0.1', port: 514 })).toBe('udp://127.0.0.1:514');
