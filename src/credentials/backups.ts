@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { ensurePrivateDir, getErrorCode, syncFolder, writeNewFile } from '../fs/fs.js';
-import type { FileSystem } from '../fs/fs.js';
+import type { FileSystem, OwnerInit } from '../fs/fs.js';
 
-export interface SaveBackupInit {
+export interface SaveBackupInit extends OwnerInit {
   fs: FileSystem;
   /** `<stateDir>/backups`, made 0700 when missing. */
   folder: string;
@@ -16,14 +16,18 @@ export interface SaveBackupInit {
 const BACKUP_NAME = /^credentials-(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z)(?:~(\d+))?\.bak$/;
 const MAX_SAME_MILLISECOND = 1000;
 
-/** Writes a 0600 copy of the credentials file's bytes and prunes the oldest copies. Returns its path. */
-export async function saveBackup({ fs, folder, bytes, now, keep }: SaveBackupInit): Promise<string> {
-  await ensurePrivateDir(fs, folder);
+/**
+ * Writes a 0600 copy of the credentials file's bytes and prunes the oldest copies. Returns its path.
+ * Give it the credentials file's `owner`: root rewriting a person's file must leave its backups,
+ * and the folders made for them, that person's, or they could neither read nor prune them.
+ */
+export async function saveBackup({ fs, folder, bytes, now, keep, owner, processUid }: SaveBackupInit): Promise<string> {
+  await ensurePrivateDir(fs, folder, { owner, processUid });
   const stamp = now.toISOString().replace(/:/g, '-');
   for (let copy = 0; copy < MAX_SAME_MILLISECOND; copy += 1) {
     const path = join(folder, `credentials-${stamp}${copy === 0 ? '' : `~${copy}`}.bak`);
     try {
-      await writeNewFile(fs, path, bytes, 0o600);
+      await writeNewFile(fs, path, bytes, 0o600, { owner, processUid });
     } catch (error) {
       if (getErrorCode(error) === 'EEXIST') continue;
       throw error;

@@ -1,3 +1,5 @@
+import { dirname, resolve } from 'node:path';
+
 /**
  * The part of `node:fs` keyup uses: `node:fs` itself in the programs, memfs's `fs` in unit tests.
  * Passed in, never imported by the core.
@@ -16,13 +18,34 @@ export interface FileSystemPromises {
   unlink(path: string): Promise<void>;
   mkdir(path: string, options: { recursive: true; mode: number }): Promise<unknown>;
   chmod(path: string, mode: number): Promise<void>;
+  /** Changes a link itself, never what it points to: see {@link ensurePrivateDir}. */
+  lchown(path: string, uid: number, gid: number): Promise<void>;
   readdir(path: string): Promise<readonly unknown[]>;
+}
+
+/** A file's owner and group, as `stat` gives them. */
+export interface FileOwner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** How to give what keyup writes the owner of the file it stands for. */
+export interface OwnerInit {
+  /** The owner and group the file must have, when they may differ from keyup's own. Default: keyup's. */
+  owner?: FileOwner;
+  /**
+   * This process's effective uid (`process.geteuid()`), which decides what a refused change of
+   * owner means: see {@link giveOwner}. Default: `process.geteuid()`.
+   */
+  processUid?: number;
 }
 
 export interface FileStats {
   readonly mode: number | bigint;
   readonly size: number | bigint;
   readonly mtimeMs: number | bigint;
+  readonly uid: number | bigint;
+  readonly gid: number | bigint;
   isFile(): boolean;
   isSymbolicLink(): boolean;
 }
@@ -30,6 +53,8 @@ export interface FileStats {
 export interface FileHandle {
   writeFile(data: Uint8Array): Promise<void>;
   chmod(mode: number): Promise<void>;
+  /** Optional only so that hand-made handles in tests need not have it; node's and memfs's have it. */
+  chown?(uid: number, gid: number): Promise<void>;
   /** Optional only because memfs's types lack it (its handles have it); see {@link syncHandle}. */
   sync?(): Promise<void>;
   datasync(): Promise<void>;
@@ -58,18 +83,66 @@ export async function syncHandle(handle: FileHandle): Promise<void> {
 }
 
 /**
- * Creates `path` (failing if it exists) as 0600, writes `data`, gives it `mode` whatever the umask
- * and flushes it all to disk before closing.
+ * Runs `use` on `handle`, then closes it. A close that fails after `use` failed must not hide
+ * the error that matters (ENOSPC rather than the EIO that follows it); a close that fails after
+ * `use` succeeded is reported, since some file systems (NFS) report a failed write only there.
  */
-export async function writeNewFile(fs: FileSystem, path: string, data: Uint8Array, mode: number): Promise<void> {
-  const handle = await fs.promises.open(path, 'wx', 0o600);
+export async function useHandle<T>(handle: FileHandle, use: (handle: FileHandle) => Promise<T>): Promise<T> {
+  let result: T;
   try {
+    result = await use(handle);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  return result;
+}
+
+/**
+ * Gives an open file `owner` when it got another (root writing in a person's home makes files
+ * root's). Through the handle, never the path: as root, a path in a folder the person owns could
+ * be swapped for a link to a system file between the write and the chown.
+ *
+ * When the OS refuses (EPERM): as root that is an error, for a person's secrets must never
+ * silently become root's (or nobody's, on NFS with root squashed). As anyone else it is not:
+ * only root may give a file to another user, and a group only to one of its own groups, so no
+ * editor of theirs could have kept that owner either; the file becomes theirs, as any editor
+ * makes it, and keyup's files are 0600 at most, so the group it gets can read nothing.
+ */
+export async function giveOwner(handle: FileHandle, ownerInit: OwnerInit): Promise<void> {
+  if (ownerInit.owner === undefined) return;
+  await changeOwner(await handle.stat(), async (uid, gid) => {
+    if (handle.chown === undefined) throw Object.assign(new Error('ENOTSUP: this file system cannot change the owner of a file'), { code: 'ENOTSUP' });
+    await handle.chown(uid, gid);
+  }, ownerInit);
+}
+
+/** Calls `chown` only when `current` differs from the owner asked for; see {@link giveOwner} for EPERM. */
+async function changeOwner(current: FileStats, chown: (uid: number, gid: number) => Promise<void>, { owner, processUid = process.geteuid?.() }: OwnerInit): Promise<void> {
+  if (owner === undefined || (Number(current.uid) === owner.uid && Number(current.gid) === owner.gid)) return;
+  try {
+    await chown(owner.uid, owner.gid);
+  } catch (error) {
+    if (processUid !== 0 && getErrorCode(error) === 'EPERM') return;
+    throw error;
+  }
+}
+
+/**
+ * Creates `path` (failing if it exists) as 0600, writes `data`, gives it the owner asked for and
+ * `mode` whatever the umask, and flushes it all to disk before closing.
+ */
+export async function writeNewFile(fs: FileSystem, path: string, data: Uint8Array, mode: number, ownerInit: OwnerInit = {}): Promise<void> {
+  const handle = await fs.promises.open(path, 'wx', 0o600);
+  await useHandle(handle, async () => {
     await handle.writeFile(data);
+    // Before chmod: a chown by a non-root user clears set-id bits, and before the sync, so that
+    // the owner reaches the disk with the data.
+    await giveOwner(handle, ownerInit);
     await handle.chmod(mode);
     await syncHandle(handle);
-  } finally {
-    await handle.close();
-  }
+  });
 }
 
 /** Codes of systems whose folders cannot be opened or flushed; the data is written all the same. */
@@ -84,20 +157,49 @@ export async function syncFolder(fs: FileSystem, folder: string): Promise<void> 
     if (FOLDER_SYNC_UNSUPPORTED.has(getErrorCode(error) ?? '')) return;
     throw error;
   }
-  try {
-    await syncHandle(handle);
-  } catch (error) {
-    if (!FOLDER_SYNC_UNSUPPORTED.has(getErrorCode(error) ?? '')) throw error;
-  } finally {
-    await handle.close();
+  await useHandle(handle, async () => {
+    try {
+      await syncHandle(handle);
+    } catch (error) {
+      if (!FOLDER_SYNC_UNSUPPORTED.has(getErrorCode(error) ?? '')) throw error;
+    }
+  });
+}
+
+/**
+ * Creates `dir` and its parents as 0700, and tightens it if it already existed looser. With an
+ * `owner`, the folders it made get that owner (by the rules of {@link giveOwner}); folders that
+ * were there already keep theirs.
+ */
+export async function ensurePrivateDir(fs: FileSystem, dir: string, ownerInit: OwnerInit = {}): Promise<void> {
+  const missing = ownerInit.owner === undefined ? [] : await findMissingFolders(fs, dir);
+  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const folder of missing) await giveFolderOwner(fs, folder, ownerInit);
+  const mode = Number((await fs.promises.stat(dir)).mode);
+  if ((mode & 0o077) !== 0) await fs.promises.chmod(dir, mode & 0o700);
+}
+
+/** `dir` and those of its parents that do not exist, outermost first. */
+async function findMissingFolders(fs: FileSystem, dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let folder = resolve(dir); ; folder = dirname(folder)) {
+    try {
+      await fs.promises.lstat(folder);
+      return missing;
+    } catch (error) {
+      // Anything but "not there" is left for mkdir to report.
+      if (getErrorCode(error) !== 'ENOENT' || dirname(folder) === folder) return missing;
+      missing.unshift(folder);
+    }
   }
 }
 
-/** Creates `dir` and its parents as 0700, and tightens it if it already existed looser. */
-export async function ensurePrivateDir(fs: FileSystem, dir: string): Promise<void> {
-  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
-  const mode = Number((await fs.promises.stat(dir)).mode);
-  if ((mode & 0o077) !== 0) await fs.promises.chmod(dir, mode & 0o700);
+/**
+ * A folder has no handle to change it through, so lchown: should someone swap the new folder for a
+ * link, the link changes owner, never what it points to.
+ */
+async function giveFolderOwner(fs: FileSystem, folder: string, ownerInit: OwnerInit): Promise<void> {
+  await changeOwner(await fs.promises.lstat(folder), (uid, gid) => fs.promises.lchown(folder, uid, gid), ownerInit);
 }
 
 /** Reads a whole file as UTF-8 text. */
