@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { getErrorCode, syncFolder, toBytes, writeNewFile } from './fs.js';
-import type { FileSystem } from './fs.js';
+import type { FileSystem, OwnerInit } from './fs.js';
 
-export interface WriteAtomicallyInit {
+export interface WriteAtomicallyInit extends OwnerInit {
   fs: FileSystem;
   /** The file to replace: a real file, not a link (resolve links first, so they stay links). */
   file: string;
@@ -15,13 +15,30 @@ export interface WriteAtomicallyInit {
    * left alone and the write returns false. Default: always yes.
    */
   isStillCurrent?: () => Promise<boolean>;
-  /** Now, to tell temp files that a crash left behind (older than ten minutes) from live ones. */
+  /** Now, to tell temp files that a crash left behind from live ones; see {@link removeLeftoverTempFiles}. */
+  now?: Date;
+  /** Whether a process runs, likewise. Default {@link isProcessAlive}. */
+  isAlive?: (pid: number) => boolean;
+}
+
+export interface RemoveLeftoversInit {
+  fs: FileSystem;
+  folder: string;
+  /** Only the temp files of this file of `folder`. Default: keyup's temp files of every file there. */
+  file?: string;
+  /** Whether a process runs. Default {@link isProcessAlive}. */
+  isAlive?: (pid: number) => boolean;
+  /** Default: the system clock. */
   now?: Date;
 }
 
-const TEMP_NAME = /^\.(.+)\.keyup-[0-9a-f]{12}\.tmp$/;
+/**
+ * `.<file>.keyup-<pid>-<12 hex>.tmp`; older keyup wrote `.<file>.keyup-<12 hex>.tmp`, with no pid.
+ * A pid never starts with 0 and has at most 10 digits.
+ */
+const TEMP_NAME = /^\.(.+)\.keyup-(?:([1-9]\d{0,9})-)?[0-9a-f]{12}\.tmp$/;
+/** A write takes milliseconds: a temp file this old is a leftover even when its pid runs again. */
 const STALE_AFTER_MS = 10 * 60 * 1000;
-
 /** The rename happened, so the new content is in place, but flushing the folder failed. */
 export class FolderSyncError extends Error {
   constructor(cause: unknown) {
@@ -30,23 +47,30 @@ export class FolderSyncError extends Error {
   }
 }
 
-/** A temp file's name: hidden, beside the file, so that the rename stays on one file system. */
+/**
+ * A temp file's name: hidden, beside the file, so that the rename stays on one file system, and
+ * with the writer's pid, so that the next start can tell a dead writer's leftover from a live one.
+ */
 function createTempName(file: string): string {
-  return `.${basename(file)}.keyup-${randomBytes(6).toString('hex')}.tmp`;
+  return `.${basename(file)}.keyup-${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
 }
 
 /**
  * Replaces `file` so that a reader or a crash sees either all of the old bytes or all of the new:
- * a temp file in the same folder (mode 0600 from the start, then `mode`), fsynced, renamed over
- * the file, then the folder fsynced. On any failure before the rename the temp file is removed
- * and the file is as it was; a failure after it is a {@link FolderSyncError}.
+ * a temp file in the same folder (mode 0600 from the start, then `mode`, and `owner` when given),
+ * fsynced, renamed over the file, then the folder fsynced. On any failure before the rename the
+ * temp file is removed and the file is as it was; a failure after it is a {@link FolderSyncError}.
+ * Every other error is the OS's own, with its `code` (ENOSPC, EROFS, EBUSY, EXDEV…).
+ *
+ * First it removes what earlier writers of `file` left in its folder: see {@link removeLeftoverTempFiles}.
  */
-export async function writeFileAtomically({ fs, file, data, mode = 0o600, isStillCurrent = async () => true, now = new Date() }: WriteAtomicallyInit): Promise<boolean> {
+export async function writeFileAtomically({ fs, file, data, mode = 0o600, isStillCurrent = async () => true, now = new Date(), isAlive = isProcessAlive, owner, processUid }: WriteAtomicallyInit): Promise<boolean> {
   const folder = dirname(file);
-  await removeStaleTempFiles(fs, file, now);
+  await removeLeftoverTempFiles({ fs, folder, file, isAlive, now });
   const temp = join(folder, createTempName(file));
   try {
-    await writeNewFile(fs, temp, toBytes(data), mode);
+    // The owner goes on before the rename: the file is never visible as someone else's.
+    await writeNewFile(fs, temp, toBytes(data), mode, { owner, processUid });
     if (!(await isStillCurrent())) {
       await removeTempFile(fs, temp);
       return false;
@@ -72,17 +96,62 @@ async function removeTempFile(fs: FileSystem, temp: string): Promise<void> {
   }
 }
 
-/** A kill -9 between write and rename leaves a temp file holding secrets: tidy it up next time. */
-async function removeStaleTempFiles(fs: FileSystem, file: string, now: Date): Promise<void> {
-  const folder = dirname(file);
-  for (const name of await fs.promises.readdir(folder)) {
-    if (typeof name !== 'string' || TEMP_NAME.exec(name)?.[1] !== basename(file)) continue;
-    const path = join(folder, name);
+/**
+ * Removes the temp files keyup's writers left in `folder` (kill -9, power cut between the write
+ * and the rename), which hold a whole file with its secrets: those whose writer's pid no longer
+ * runs, at once; those older than ten minutes, whose pid may run again as another process; and
+ * names without a pid, from older keyup versions, by age alone. A fresh temp file of a live
+ * process is never touched: it may be renamed at any moment. Neither is anything that is not a
+ * regular file. A folder that does not exist has none. Returns the paths it removed.
+ *
+ * At start-up, before this process has written anything, a temp file bearing its own pid is an
+ * earlier process's whose pid it got (keyupd is often pid 1 in a container): there, pass
+ * `isAlive: (pid) => pid !== process.pid && isProcessAlive(pid)`.
+ *
+ * The bytes are not zeroed before the unlink. A leftover may be a hard link to another file,
+ * which zeroing would destroy; on copy-on-write file systems
+ * (APFS, btrfs, ZFS) and on SSDs an overwrite lands on new blocks and leaves the old ones, so it
+ * proves nothing, and it can fail for want of space just when cleaning up matters. And the secret
+ * in it is the one the credentials file gets, or a key the recovery deletes at AWS.
+ *
+ * @throws the OS error, with its code, when the folder cannot be read or a leftover removed.
+ */
+export async function removeLeftoverTempFiles({ fs, folder, file, isAlive = isProcessAlive, now = new Date() }: RemoveLeftoversInit): Promise<string[]> {
+  let names: readonly unknown[];
+  try {
+    names = await fs.promises.readdir(folder);
+  } catch (error) {
+    const code = getErrorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw error;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = typeof name === 'string' ? TEMP_NAME.exec(name) : null;
+    if (match === null || (file !== undefined && match[1] !== basename(file))) continue;
+    const path = join(folder, match[0]);
     try {
-      const stats = await fs.promises.stat(path);
-      if (now.getTime() - Number(stats.mtimeMs) > STALE_AFTER_MS) await fs.promises.unlink(path);
+      const stats = await fs.promises.lstat(path);
+      if (!stats.isFile()) continue;
+      const isStale = now.getTime() - Number(stats.mtimeMs) > STALE_AFTER_MS;
+      const pid = match[2] === undefined ? undefined : Number(match[2]);
+      if (!isStale && (pid === undefined || isAlive(pid))) continue;
+      await fs.promises.unlink(path);
+      removed.push(path);
     } catch (error) {
+      // Another keyup process cleaning the same folder got there first.
       if (getErrorCode(error) !== 'ENOENT') throw error;
     }
+  }
+  return removed;
+}
+
+/** Whether `pid` runs: signal 0 checks without sending anything; EPERM means it runs as another user. */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return getErrorCode(error) === 'EPERM';
   }
 }
