@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { getErrorCode, syncFolder, toBytes, writeNewFile } from './fs.js';
+import { getErrorCode, giveOwner, syncFolder, syncHandle, toBytes, useHandle, writeNewFile } from './fs.js';
 import type { FileSystem, OwnerInit } from './fs.js';
 
 export interface WriteAtomicallyInit extends OwnerInit {
@@ -32,6 +32,14 @@ export interface RemoveLeftoversInit {
   now?: Date;
 }
 
+export interface CheckCanReplaceInit extends OwnerInit {
+  fs: FileSystem;
+  /** The file {@link writeFileAtomically} will replace: a real file, not a link. */
+  file: string;
+  /** The size of the content it will write; the check writes as many bytes. */
+  size: number;
+}
+
 /**
  * `.<file>.keyup-<pid>-<12 hex>.tmp`; older keyup wrote `.<file>.keyup-<12 hex>.tmp`, with no pid.
  * A pid never starts with 0 and has at most 10 digits.
@@ -39,6 +47,9 @@ export interface RemoveLeftoversInit {
 const TEMP_NAME = /^\.(.+)\.keyup-(?:([1-9]\d{0,9})-)?[0-9a-f]{12}\.tmp$/;
 /** A write takes milliseconds: a temp file this old is a leftover even when its pid runs again. */
 const STALE_AFTER_MS = 10 * 60 * 1000;
+/** Codes of file systems without hard links (FAT, some network and FUSE ones), where rename still works. */
+const LINKS_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP']);
+
 /** The rename happened, so the new content is in place, but flushing the folder failed. */
 export class FolderSyncError extends Error {
   constructor(cause: unknown) {
@@ -88,6 +99,47 @@ export async function writeFileAtomically({ fs, file, data, mode = 0o600, isStil
   return true;
 }
 
+/**
+ * Proves, without changing `file`, that {@link writeFileAtomically} could replace it now, so that
+ * keyup never creates a key it cannot write. It makes a temp file beside it the same way (so a
+ * crash leaves a leftover the next start removes), writes and flushes `size` bytes (ENOSPC,
+ * EDQUOT, EACCES, EROFS), gives it `owner` (EPERM), then links the file to a second temp name:
+ * a file bind-mounted on its own fails there with EXDEV, where the rename would fail with EBUSY.
+ * A missing file passes (the write would create it), as does a file system without hard links.
+ *
+ * @throws the OS error, with its code; the temp files are removed.
+ */
+export async function checkCanReplace({ fs, file, size, ...ownerInit }: CheckCanReplaceInit): Promise<void> {
+  const folder = dirname(file);
+  const temp = join(folder, createTempName(file));
+  const handle = await fs.promises.open(temp, 'wx', 0o600);
+  try {
+    await useHandle(handle, async () => {
+      // Random bytes: a compressing file system (btrfs, ZFS) would store zeros in no space at all.
+      await handle.writeFile(randomBytes(size));
+      await giveOwner(handle, ownerInit);
+      await syncHandle(handle);
+    });
+    await checkCanLink(fs, file, join(folder, createTempName(file)));
+  } catch (error) {
+    await removeTempFile(fs, temp);
+    throw error;
+  }
+  await fs.promises.unlink(temp);
+}
+
+async function checkCanLink(fs: FileSystem, file: string, link: string): Promise<void> {
+  try {
+    await fs.promises.link(file, link);
+  } catch (error) {
+    const code = getErrorCode(error) ?? '';
+    // ENOENT: no file yet, which the rename creates; EMLINK: too many links, which a rename does not add.
+    if (code === 'ENOENT' || code === 'EMLINK' || LINKS_UNSUPPORTED.has(code)) return;
+    throw error;
+  }
+  await fs.promises.unlink(link);
+}
+
 async function removeTempFile(fs: FileSystem, temp: string): Promise<void> {
   try {
     await fs.promises.unlink(temp);
@@ -108,8 +160,8 @@ async function removeTempFile(fs: FileSystem, temp: string): Promise<void> {
  * earlier process's whose pid it got (keyupd is often pid 1 in a container): there, pass
  * `isAlive: (pid) => pid !== process.pid && isProcessAlive(pid)`.
  *
- * The bytes are not zeroed before the unlink. A leftover may be a hard link to another file,
- * which zeroing would destroy; on copy-on-write file systems
+ * The bytes are not zeroed before the unlink. A leftover may be a hard link to the real file
+ * ({@link checkCanReplace} makes one), which zeroing would destroy; on copy-on-write file systems
  * (APFS, btrfs, ZFS) and on SSDs an overwrite lands on new blocks and leaves the old ones, so it
  * proves nothing, and it can fail for want of space just when cleaning up matters. And the secret
  * in it is the one the credentials file gets, or a key the recovery deletes at AWS.

@@ -20,6 +20,7 @@ export interface FileSystemPromises {
   chmod(path: string, mode: number): Promise<void>;
   /** Changes a link itself, never what it points to: see {@link ensurePrivateDir}. */
   lchown(path: string, uid: number, gid: number): Promise<void>;
+  link(existingPath: string, newPath: string): Promise<void>;
   readdir(path: string): Promise<readonly unknown[]>;
 }
 

@@ -2,7 +2,7 @@ import * as nodeFs from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FolderSyncError, writeFileAtomically } from '../../src/fs/atomic-write.js';
+import { checkCanReplace, FolderSyncError, writeFileAtomically } from '../../src/fs/atomic-write.js';
 import { ensurePrivateDir } from '../../src/fs/fs.js';
 import type { FileHandle, FileSystem } from '../../src/fs/fs.js';
 import { createSystemError, hookFs } from '../credentials/support.js';
@@ -194,5 +194,113 @@ describe('writeFileAtomically reports the OS error that stopped it', () => {
     const error = await getRejection(writeFileAtomically({ fs: failing, file: '/h/credentials', data: 'new' }));
     expect(error).toBeInstanceOf(FolderSyncError);
     expect((error as Error).cause).toMatchObject({ code: 'EIO' });
+  });
+});
+
+// Issue 7, hole 10: keyup must know it can write the file before it creates a key at AWS.
+describe('checkCanReplace', () => {
+  let home: TempHome;
+  beforeEach(async () => {
+    home = await createTempHome();
+  });
+  afterEach(() => home.remove());
+
+  it('succeeds on a writable folder and leaves the file and the folder as they were', async () => {
+    const path = join(home.dir, 'credentials');
+    await fs.writeFile(path, 'old', { mode: 0o600 });
+    const before = await fs.stat(path);
+    await checkCanReplace({ fs: nodeFs, file: path, size: 4096 });
+    const after = await fs.stat(path);
+    expect(await fs.readdir(home.dir)).toEqual(['credentials']);
+    expect(await fs.readFile(path, 'utf8')).toBe('old');
+    expect([after.ino, after.nlink, after.mtimeMs, after.mode]).toEqual([before.ino, before.nlink, before.mtimeMs, before.mode]);
+  });
+
+  it('succeeds when the file does not exist yet, as the write would', async () => {
+    await checkCanReplace({ fs: nodeFs, file: join(home.dir, 'credentials'), size: 10 });
+    expect(await fs.readdir(home.dir)).toEqual([]);
+  });
+
+  it('fails with the OS error when the folder cannot hold files (its "folder" is a file)', async () => {
+    const notAFolder = join(home.dir, 'aws');
+    await fs.writeFile(notAFolder, '');
+    const error = await getRejection(checkCanReplace({ fs: nodeFs, file: join(notAFolder, 'credentials'), size: 10 }));
+    expect(error).toMatchObject({ code: 'ENOTDIR' });
+  });
+
+  it.each(['EROFS', 'EACCES'])('fails with %s when the temp file cannot be made', async (code) => {
+    const { fs: memory, vol } = createMemoryFs({ '/h/credentials': 'old' });
+    const readOnly = hookFs(memory, { open: () => Promise.reject(createSystemError(code)) });
+    expect(await getRejection(checkCanReplace({ fs: readOnly, file: '/h/credentials', size: 10 }))).toMatchObject({ code });
+    expect(vol.readdirSync('/h')).toEqual(['credentials']);
+  });
+
+  it.each(['ENOSPC', 'EDQUOT'])('fails with %s when the bytes cannot be written or flushed, and removes its temp file', async (code) => {
+    const { fs: memory, vol } = createMemoryFs({ '/h/credentials': 'old' });
+    const full = hookTempHandles(memory, {
+      write: () => Promise.reject(createSystemError(code)),
+      writeFile: () => Promise.reject(createSystemError(code)),
+      sync: () => Promise.reject(createSystemError(code)),
+      datasync: () => Promise.reject(createSystemError(code)),
+    });
+    expect(await getRejection(checkCanReplace({ fs: full, file: '/h/credentials', size: 10 }))).toMatchObject({ code });
+    expect(vol.readdirSync('/h')).toEqual(['credentials']);
+  });
+
+  it('writes and flushes the size it is given', async () => {
+    const { fs: memory } = createMemoryFs({ '/h/credentials': 'old' });
+    let written = 0;
+    let synced = false;
+    const counting = hookTempHandles(memory, {
+      writeFile: (data) => {
+        written += data.length;
+        return Promise.resolve();
+      },
+      sync: () => {
+        synced = true;
+        return Promise.resolve();
+      },
+    });
+    await checkCanReplace({ fs: counting, file: '/h/credentials', size: 200_000 });
+    expect(written).toBe(200_000);
+    expect(synced).toBe(true);
+  });
+
+  it('fails with EPERM when root cannot give the temp file its owner, and removes it', async () => {
+    const { fs: memory, vol } = createMemoryFs({ '/h/credentials': 'old' });
+    const refusing = hookTempHandles(memory, { chown: () => Promise.reject(createSystemError('EPERM')) });
+    const error = await getRejection(checkCanReplace({ fs: refusing, file: '/h/credentials', size: 10, owner: { uid: 4242, gid: 4242 }, processUid: 0 }));
+    expect(error).toMatchObject({ code: 'EPERM' });
+    expect(vol.readdirSync('/h')).toEqual(['credentials']);
+  });
+
+  it('fails with EXDEV for a file bind-mounted on its own, whose rename would fail with EBUSY', async () => {
+    const { fs: memory, vol } = createMemoryFs({ '/h/credentials': 'old' });
+    const bindMounted = hookFs(memory, { link: () => Promise.reject(createSystemError('EXDEV')) });
+    expect(await getRejection(checkCanReplace({ fs: bindMounted, file: '/h/credentials', size: 10 }))).toMatchObject({ code: 'EXDEV' });
+    expect(vol.readdirSync('/h')).toEqual(['credentials']);
+  });
+
+  it.each(['EPERM', 'ENOTSUP', 'EOPNOTSUPP'])('succeeds on a file system without hard links (%s)', async (code) => {
+    const { fs: memory, vol } = createMemoryFs({ '/h/credentials': 'old' });
+    const noLinks = hookFs(memory, { link: () => Promise.reject(createSystemError(code)) });
+    await checkCanReplace({ fs: noLinks, file: '/h/credentials', size: 10 });
+    expect(vol.readdirSync('/h')).toEqual(['credentials']);
+  });
+
+  it('removes the link it made, and the link only', async () => {
+    const { fs: memory, vol } = createMemoryFs({ '/h/credentials': 'old' });
+    const links: string[] = [];
+    const watching = hookFs(memory, {
+      link: async (from, to) => {
+        links.push(to);
+        await memory.promises.link(from, to);
+      },
+    });
+    await checkCanReplace({ fs: watching, file: '/h/credentials', size: 10 });
+    expect(links).toEqual([expect.stringMatching(new RegExp(`^/h/\\.credentials\\.keyup-${process.pid}-[0-9a-f]{12}\\.tmp$`))]);
+    expect(vol.readdirSync('/h')).toEqual(['credentials']);
+    expect(vol.readFileSync('/h/credentials', 'utf8')).toBe('old');
+    expect(vol.statSync('/h/credentials').nlink).toBe(1);
   });
 });
