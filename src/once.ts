@@ -57,11 +57,12 @@ export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
   await ensurePrivateDir(nodeFs, paths.stateDir);
 
   const settings = config.daemon;
-  // The summary owns stdout; with `log = stdout` the log lines go to stderr beside it.
-  const destination =
-    settings.log === 'stdout'
-      ? { stream: nodeFs.createWriteStream('', { fd: 2 }), timestamp: 'iso' as const, close: async () => {} }
-      : await openLogDestination(settings, (dir) => ensurePrivateDir(nodeFs, dir));
+  const destination = await openLogDestination(settings, {
+    fs: nodeFs,
+    // The summary owns stdout; with `log = stdout` the log lines go to stderr beside it.
+    consoleStream: process.stderr,
+    warn: (sentence) => process.stderr.write(`keyupd: ${sentence}\n`),
+  });
   const logger = createLogger({ level: init.logLevel ?? settings.logLevel, destination: destination.stream, timestamp: destination.timestamp });
   try {
     const rotator = await createRotator(paths, config, logger, env, init);
@@ -69,7 +70,7 @@ export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
     const maxAgeOf = (profile: string) => config.profiles.find((p) => p.name === profile)?.settings.maxAgeDays ?? settings.maxAgeDays;
     const report = (outcome: RotateOutcome) => {
       outcomes.push(outcome);
-      print(formatOutcome(outcome, maxAgeOf(outcome.profile)));
+      for (const line of formatOutcome(outcome, maxAgeOf(outcome.profile))) print(line);
       if (outcome.kind === 'failed') {
         logger.error({ profile: outcome.profile, cause: describeCause(outcome.error.cause) }, outcome.error.userMessage);
         const { cause } = outcome.error;
