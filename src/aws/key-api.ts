@@ -15,6 +15,8 @@ export interface CallContext {
   readonly credentials: AwsCredentials;
   /** Region for STS; IAM is global. Default `us-east-1`. */
   readonly region?: string;
+  /** Ends the call at once (shutdown, a deadline of the caller's). */
+  readonly signal?: AbortSignal;
 }
 
 export interface CallerIdentity {
@@ -32,6 +34,16 @@ export interface AccessKeyInfo {
   readonly userName: string;
   readonly status: AccessKeyStatus;
   readonly createDate: Date;
+}
+
+/** A user's keys, and what IAM's clock said when it answered. */
+export interface AccessKeyList {
+  readonly keys: readonly AccessKeyInfo[];
+  /**
+   * The `Date` of IAM's answer (whole seconds), undefined if it sent none. keyup compares key
+   * creation times with IAM's clock, never the machine's, which may be minutes off.
+   */
+  readonly serverTime: Date | undefined;
 }
 
 export interface NewAccessKey extends AccessKeyInfo {
@@ -52,7 +64,7 @@ export interface AccessKeyLastUsed {
  */
 export interface KeyApi {
   getCallerIdentity(ctx: CallContext): Promise<CallerIdentity>;
-  listAccessKeys(ctx: CallContext, userName?: string): Promise<AccessKeyInfo[]>;
+  listAccessKeys(ctx: CallContext, userName?: string): Promise<AccessKeyList>;
   createAccessKey(ctx: CallContext, userName?: string): Promise<NewAccessKey>;
   updateAccessKey(ctx: CallContext, accessKeyId: string, status: AccessKeyStatus, userName?: string): Promise<void>;
   deleteAccessKey(ctx: CallContext, accessKeyId: string, userName?: string): Promise<void>;

@@ -8,6 +8,7 @@ import {
   type AccessKeyMetadata,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { DeserializeMiddleware, MetadataBearer } from '@smithy/types';
 import { parseUserArn } from './arn.js';
 import type { AccessKeyInfo, CallContext, KeyApi } from './key-api.js';
 
@@ -52,7 +53,7 @@ export function createSdkKeyApi({ requestTimeoutMs = 15_000, connectionTimeoutMs
     async getCallerIdentity(ctx) {
       const client = new STSClient(clientConfig(ctx, stsEndpoint));
       try {
-        const out = await client.send(new GetCallerIdentityCommand({}));
+        const out = await client.send(new GetCallerIdentityCommand({}), { abortSignal: ctx.signal });
         const arn = out.Arn ?? '';
         return { account: out.Account ?? '', arn, userId: out.UserId ?? '', userName: parseUserArn(arn)?.userName };
       } finally {
@@ -63,19 +64,22 @@ export function createSdkKeyApi({ requestTimeoutMs = 15_000, connectionTimeoutMs
     listAccessKeys(ctx, userName) {
       return withIam(ctx, async (client) => {
         const keys: AccessKeyInfo[] = [];
+        let serverTime: Date | undefined;
         let marker: string | undefined;
         do {
-          const out = await client.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker }));
+          const command = new ListAccessKeysCommand({ UserName: userName, Marker: marker });
+          command.middlewareStack.add(readServerTime((date) => (serverTime ??= date)), { step: 'deserialize', name: 'keyupServerTime' });
+          const out = await client.send(command, { abortSignal: ctx.signal });
           keys.push(...(out.AccessKeyMetadata ?? []).map(toAccessKeyInfo));
           marker = out.IsTruncated === true ? out.Marker : undefined;
         } while (marker !== undefined);
-        return keys;
+        return { keys, serverTime };
       });
     },
 
     createAccessKey(ctx, userName) {
       return withIam(ctx, async (client) => {
-        const out = await client.send(new CreateAccessKeyCommand({ UserName: userName }));
+        const out = await client.send(new CreateAccessKeyCommand({ UserName: userName }), { abortSignal: ctx.signal });
         const key = out.AccessKey;
         if (key?.AccessKeyId === undefined || key.SecretAccessKey === undefined) {
           throw new Error('CreateAccessKey answered without a key');
@@ -89,19 +93,19 @@ export function createSdkKeyApi({ requestTimeoutMs = 15_000, connectionTimeoutMs
 
     updateAccessKey(ctx, accessKeyId, status, userName) {
       return withIam(ctx, async (client) => {
-        await client.send(new UpdateAccessKeyCommand({ AccessKeyId: accessKeyId, Status: status, UserName: userName }));
+        await client.send(new UpdateAccessKeyCommand({ AccessKeyId: accessKeyId, Status: status, UserName: userName }), { abortSignal: ctx.signal });
       });
     },
 
     deleteAccessKey(ctx, accessKeyId, userName) {
       return withIam(ctx, async (client) => {
-        await client.send(new DeleteAccessKeyCommand({ AccessKeyId: accessKeyId, UserName: userName }));
+        await client.send(new DeleteAccessKeyCommand({ AccessKeyId: accessKeyId, UserName: userName }), { abortSignal: ctx.signal });
       });
     },
 
     getAccessKeyLastUsed(ctx, accessKeyId) {
       return withIam(ctx, async (client) => {
-        const out = await client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }));
+        const out = await client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }), { abortSignal: ctx.signal });
         const used = out.AccessKeyLastUsed;
         // IAM says "N/A" for a key that was never used.
         const known = (value: string | undefined) => (value === undefined || value === 'N/A' ? undefined : value);
@@ -113,6 +117,18 @@ export function createSdkKeyApi({ requestTimeoutMs = 15_000, connectionTimeoutMs
         };
       });
     },
+  };
+}
+
+/** Hands the `Date` header of a successful answer to `take`: IAM's clock, whatever the machine's says. */
+function readServerTime<Input extends object, Output extends MetadataBearer>(take: (date: Date) => void): DeserializeMiddleware<Input, Output> {
+  return (next) => async (args) => {
+    const result = await next(args);
+    const response = result.response as { headers?: Record<string, string | undefined> } | undefined;
+    const header = response?.headers?.['date'];
+    const time = header === undefined ? Number.NaN : Date.parse(header);
+    if (!Number.isNaN(time)) take(new Date(time));
+    return result;
   };
 }
 
