@@ -31,15 +31,6 @@ export function createLogger({ level = 'info', destination, timestamp = 'iso', n
 }
 
 /**
- * The one way a key id is shown to a person: `AKIA…WXYZ`. Key ids are not secrets, but
- * shortened they read better and cannot be pasted by mistake into the wrong place.
- */
-export function maskKeyId(accessKeyId: string): string {
-  if (accessKeyId.length <= 8) return accessKeyId;
-  return `${accessKeyId.slice(0, 4)}…${accessKeyId.slice(-4)}`;
-}
-
-/**
  * What may be logged of an underlying error: its name, code, HTTP status and message. Never the
  * whole object: an SDK error carries the raw response, and who knows what a future one carries.
  */
