@@ -1,10 +1,11 @@
 import { dirname, resolve } from 'node:path';
+import { readBoundedFile, type BoundedReadFileSystem } from './read-file.js';
 
 /**
  * The part of `node:fs` keyup uses: `node:fs` itself in the programs, memfs's `fs` in unit tests.
  * Passed in, never imported by the core.
  */
-export interface FileSystem {
+export interface FileSystem extends BoundedReadFileSystem {
   readonly promises: FileSystemPromises;
 }
 
@@ -13,7 +14,7 @@ export interface FileSystemPromises {
   realpath(path: string): Promise<string | Uint8Array>;
   stat(path: string): Promise<FileStats>;
   lstat(path: string): Promise<FileStats>;
-  open(path: string, flags: string, mode?: number): Promise<FileHandle>;
+  open(path: string, flags: string | number, mode?: number): Promise<FileHandle>;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
   mkdir(path: string, options: { recursive: true; mode: number }): Promise<unknown>;
@@ -49,6 +50,11 @@ export interface FileStats {
   readonly gid: number | bigint;
   isFile(): boolean;
   isSymbolicLink(): boolean;
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
 }
 
 export interface FileHandle {
@@ -61,6 +67,7 @@ export interface FileHandle {
   datasync(): Promise<void>;
   stat(): Promise<FileStats>;
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<unknown>;
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ readonly bytesRead: number }>;
   close(): Promise<void>;
 }
 
@@ -203,7 +210,8 @@ async function giveFolderOwner(fs: FileSystem, folder: string, ownerInit: OwnerI
   await changeOwner(await fs.promises.lstat(folder), (uid, gid) => fs.promises.lchown(folder, uid, gid), ownerInit);
 }
 
-/** Reads a whole file as UTF-8 text. */
-export async function readText(fs: FileSystem, path: string): Promise<string> {
-  return toText(await fs.promises.readFile(path));
+/** Reads a whole file as UTF-8 text, refusing what is not a regular file or is over `maxBytes`. */
+export async function readText(fs: FileSystem, path: string, maxBytes = 1024 * 1024): Promise<string> {
+  // keyup's own small files; bounded and FIFO-proof all the same, since anyone may put anything there.
+  return toText(await readBoundedFile(fs, path, { maxBytes }));
 }

@@ -16,6 +16,8 @@ export interface RotationRecord {
 
 /** Enough to answer "when was this profile last rotated" for years of monthly rotations. */
 const KEEP_RECORDS = 200;
+/** 200 records are about 60 KiB; anything far larger is not keyup's. */
+const MAX_HISTORY_BYTES = 4 * 1024 * 1024;
 
 /** `<state>/history.json`: the rotations keyup has made, newest last. */
 export class History {
@@ -29,7 +31,7 @@ export class History {
 
   async read(): Promise<RotationRecord[]> {
     try {
-      const value: unknown = JSON.parse(await readText(this.fs, this.path));
+      const value: unknown = JSON.parse(await readText(this.fs, this.path, MAX_HISTORY_BYTES));
       return Array.isArray(value) ? (value as RotationRecord[]) : [];
     } catch (error) {
       // History is informative only; a damaged file must not stop rotations.

@@ -28,7 +28,7 @@ export function hookFs(fs: FileSystem, hooks: Partial<FileSystemPromises>): File
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
-  return { promises };
+  return { constants: fs.constants, promises };
 }
 
 /** A Node-style system error. */

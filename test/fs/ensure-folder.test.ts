@@ -91,7 +91,7 @@ describe('ensureFolder', () => {
   it('says in words why a folder cannot be made', async () => {
     // Root may write anywhere; a read-only fake stands in for a folder it may not.
     const denied = Object.assign(new Error('EACCES: permission denied, mkdir'), { code: 'EACCES' });
-    const readOnly = { promises: { ...nodeFs.promises, mkdir: () => Promise.reject(denied) } };
+    const readOnly = { constants: nodeFs.constants, promises: { ...nodeFs.promises, mkdir: () => Promise.reject(denied) } };
     const error = await ensureFolder(readOnly, join(home.dir, 'x')).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(KeyupError);
     expect((error as KeyupError).message).toBe(`Cannot make the folder ${join(home.dir, 'x')}: permission denied.`);
