@@ -40,7 +40,7 @@ export function replaceAccessKey(document: IniDocument, oldKeyId: string, next: 
   for (const { name, entries } of document.sections) {
     const id = entries.get(ACCESS_KEY_ID);
     const secret = entries.get(SECRET_ACCESS_KEY);
-    if (id?.value !== oldKeyId || secret === undefined || TOKEN_KEYS.some((key) => entries.has(key))) continue;
+    if (id?.value !== oldKeyId || secret === undefined || !holdsLongTermKey(entries)) continue;
     if (secret.continued) {
       throw new FileFormatError(document.file, secret.line, `the ${secret.key} of [${name}] goes on over the indented lines below it, so keyup cannot replace it`, {
         hint: 'Put the secret on one line and try again.',
@@ -55,6 +55,31 @@ export function replaceAccessKey(document: IniDocument, oldKeyId: string, next: 
   const text = spliceText(document.text, edits);
   assertEdited(document, text, changed, next);
   return { text, changed };
+}
+
+/** A section with a key id and its secret and no session token: one replaceAccessKey would change. */
+function holdsLongTermKey(entries: ReadonlyMap<string, IniEntry>): boolean {
+  return entries.has(ACCESS_KEY_ID) && entries.has(SECRET_ACCESS_KEY) && !TOKEN_KEYS.some((key) => entries.has(key));
+}
+
+/**
+ * The sections that hold each long-term key id, in file order: the places a rotation of that key
+ * must change. Key ids are copied out of the text, so the map does not keep the file text alive.
+ */
+export function findKeyHolders(document: IniDocument): Map<string, string[]> {
+  const holders = new Map<string, string[]>();
+  for (const { name, entries } of document.sections) {
+    const id = entries.get(ACCESS_KEY_ID)?.value;
+    if (id === undefined || !holdsLongTermKey(entries)) continue;
+    const key = detach(id);
+    holders.set(key, [...(holders.get(key) ?? []), detach(name)]);
+  }
+  return holders;
+}
+
+/** A copy that shares no memory with the file text it was cut from (V8 keeps a slice's parent alive). */
+export function detach(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 function assertAccessKey(oldKeyId: string, next: AccessKey): void {

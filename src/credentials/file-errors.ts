@@ -1,6 +1,7 @@
 import { KeyupError, type KeyupErrorInit } from '../errors.js';
 import { ENV_CONFIG_FILE, ENV_CREDENTIALS_FILE } from '../paths.js';
 import { getErrorCode } from '../fs/fs.js';
+import { EKEYUP_NOT_A_FILE, EKEYUP_TOO_LARGE } from '../fs/read-file.js';
 
 /** The two AWS files keyup reads; only the credentials file is ever written. */
 export type AwsFile = 'credentials' | 'config';
@@ -44,7 +45,13 @@ export function createReadError(kind: AwsFile, file: string, cause: unknown): Ke
         cause,
       });
     case 'EISDIR':
+    case EKEYUP_NOT_A_FILE:
       return createNotAFileError(kind, file);
+    case EKEYUP_TOO_LARGE:
+      return createFileError(`The ${name} ${file} is larger than any AWS file keyup expects.`, {
+        hint: `Check that it is really your ${name}, or set ${LABELS[kind].env} to the right file.`,
+        cause,
+      });
     case 'ELOOP':
       return createFileError(`The ${name} ${file} is a link that leads back to itself.`, { hint: 'Point the link at the real file.', cause });
     default:
@@ -56,18 +63,18 @@ export function createReadError(kind: AwsFile, file: string, cause: unknown): Ke
 }
 
 /** For a failed rewrite that never reached the rename: the file is as it was. */
-export function createWriteError(file: string, cause: unknown): KeyupError {
+export function createWriteError(kind: AwsFile, file: string, cause: unknown): KeyupError {
   const code = getErrorCode(cause);
-  return createFileError(`keyup could not write the AWS credentials file ${file}${code === undefined ? '' : ` (${code})`}, so it left it as it was.`, {
+  return createFileError(`keyup could not write the ${LABELS[kind].name} ${file}${code === undefined ? '' : ` (${code})`}, so it left it as it was.`, {
     hint: 'Check the free space and that you may write to its folder, then try again.',
     cause,
   });
 }
 
 /** For a rewrite that is in place but may not survive a power cut. */
-export function createFlushError(file: string, cause: unknown): KeyupError {
+export function createFlushError(kind: AwsFile, file: string, cause: unknown): KeyupError {
   const code = getErrorCode(cause instanceof Error ? cause.cause : cause);
-  return createFileError(`keyup rewrote the AWS credentials file ${file} but could not flush its folder to disk${code === undefined ? '' : ` (${code})`}.`, {
+  return createFileError(`keyup rewrote the ${LABELS[kind].name} ${file} but could not flush its folder to disk${code === undefined ? '' : ` (${code})`}.`, {
     hint: 'Check the disk; the file holds the new key.',
     cause,
   });

@@ -99,6 +99,16 @@ function mapConfigProfiles(config: IniDocument): Map<string, Entries> {
   return profiles;
 }
 
+/**
+ * The profile name of a config-file section: `[profile ci]` is `ci`, `[default]` is `default`;
+ * anything else (`[sso-session x]`, `[services y]`) keeps its section name.
+ */
+export function toConfigProfileName(section: string): string {
+  if (section === 'default' || !section.startsWith('profile')) return section;
+  const words = splitShellWords(section);
+  return words?.length === 2 && words[1] !== undefined ? words[1] : section;
+}
+
 function classifyProfile(name: string, credentials: Entries | undefined, config: Entries | undefined): Profile {
   const sourceOf = (key: string): ProfileSource => (credentials?.has(key) === true ? 'credentials' : 'config');
   const other = (via: OtherCredentials, key: string): OtherProfile => ({ name, source: sourceOf(key), kind: 'other', via });

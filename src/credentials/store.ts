@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { KeyupError } from '../errors.js';
 import type { KeyupPaths } from '../paths.js';
-import { FolderSyncError, writeFileAtomically } from '../fs/atomic-write.js';
+import { checkCanReplace, FolderSyncError, writeFileAtomically } from '../fs/atomic-write.js';
 import { saveBackup } from './backups.js';
 import { BOM, decodeUtf8 } from './decode.js';
-import { replaceAccessKey } from './edit.js';
+import { findKeyHolders, replaceAccessKey } from './edit.js';
 import type { AccessKey } from './edit.js';
 import {
   createBackupError,
@@ -19,10 +19,11 @@ import type { AwsFile } from './file-errors.js';
 import { stripSpace } from './lines.js';
 import { parseIni } from './parse.js';
 import type { IniDocument } from './parse.js';
-import { listProfiles } from './profiles.js';
+import { listProfiles, toConfigProfileName } from './profiles.js';
 import type { Profile } from './profiles.js';
 import { getErrorCode, toBytes, toText } from '../fs/fs.js';
-import type { FileSystem } from '../fs/fs.js';
+import { readBoundedFile } from '../fs/read-file.js';
+import type { FileOwner, FileSystem } from '../fs/fs.js';
 
 export interface Clock {
   now(): Date;
@@ -47,6 +48,12 @@ export interface CredentialsStoreInit {
   maxAttempts?: number;
 }
 
+/** A profile that holds a long-term key in one of the two files: a place a rotation must change. */
+export interface KeyHolder {
+  readonly file: AwsFile;
+  readonly profile: string;
+}
+
 /** What the credentials and config files say, read fresh from disk. */
 export interface CredentialsSnapshot {
   readonly credentialsFile: string;
@@ -58,26 +65,38 @@ export interface CredentialsSnapshot {
   readonly bom: boolean;
   /** Every profile of both files, credentials-file profiles first, in file order. */
   readonly profiles: readonly Profile[];
+  /** For each long-term key id, every profile of either file that holds it (what replaceKey changes). */
+  readonly keyHolders: ReadonlyMap<string, readonly KeyHolder[]>;
 }
 
 export interface ReplaceKeyResult {
-  /** The profiles that now hold the new key, in file order; empty when none held the old key (nothing was written). */
+  /** The credentials-file profiles that now hold the new key, in file order; empty when none held the old key. */
   readonly changed: readonly string[];
-  /** The copy saved before the rewrite, when backups are on and the file was rewritten. */
+  /** The AWS config file's profiles that now hold the new key (a key kept there is rotated too). */
+  readonly changedInConfig: readonly string[];
+  /** The copy of the credentials file saved before its rewrite, when backups are on and it was rewritten. */
   readonly backupFile?: string;
 }
 
-interface LoadedCredentials {
+interface LoadedFile {
+  readonly kind: AwsFile;
+  /** The path as configured, for messages. */
+  readonly file: string;
   /** The real file, at the end of any chain of links. */
   readonly target: string;
   readonly bytes: Uint8Array;
   readonly mode: number;
   readonly size: number;
   readonly mtimeMs: number;
+  /** Kept by every rewrite: root rewriting a person's file must leave it theirs. */
+  readonly owner: FileOwner;
   readonly document: IniDocument;
 }
 
 const systemClock: Clock = { now: () => new Date() };
+
+/** Far beyond any real file (1,000 profiles are about 150 KiB), and still a bounded read. */
+const MAX_AWS_FILE_BYTES = 16 * 1024 * 1024;
 
 /**
  * The only code that touches the AWS credentials and config files. Every call reads the files
@@ -114,28 +133,64 @@ export class CredentialsStore {
       credentialsFile: this.#paths.credentialsFile,
       configFile: this.#paths.awsConfigFile,
       bom: credentials.document.bom,
-      profiles: listProfiles(credentials.document, config),
+      profiles: listProfiles(credentials.document, config?.document),
+      keyHolders: collectKeyHolders(credentials.document, config?.document),
     };
   }
 
   /**
-   * Puts `next` in place of the key `oldKeyId` in every profile of the credentials file that holds
-   * it (not temporary ones), changing only those two values per profile; every other byte stays.
-   * The rewrite is atomic, keeps the file's mode (tightened to at most 0600), writes through links
-   * to the real file, and is preceded by a backup when those are on. If the file changes while it
-   * is being rewritten (the user saves it, `aws configure` runs), it is read again and the key
-   * applied to the new content instead, up to `maxAttempts` times. Idempotent: once the old key is
-   * gone it changes nothing. The AWS config file is never written.
+   * Puts `next` in place of the key `oldKeyId` in every profile that holds it (not temporary
+   * ones): first in the credentials file, then in the AWS config file (where `aws_access_key_id`
+   * is valid too), changing only those two values per profile; every other byte stays. Each
+   * rewrite is atomic, keeps the file's owner and mode (tightened to at most 0600), writes through
+   * links to the real file, and is preceded by a backup of the credentials file when those are on.
+   * If a file changes while it is being rewritten (the user saves it, `aws configure` runs), it is
+   * read again and the key applied to the new content instead, up to `maxAttempts` times.
+   * Idempotent: once the old key is gone it changes nothing.
    *
-   * @throws KeyupError (the file is as it was) when it cannot be read, parsed, backed up or written,
-   * or keeps changing; FileFormatError (file and line) when it cannot be parsed completely.
+   * @throws KeyupError (the file being written is as it was) when a file cannot be read, parsed,
+   * backed up or written, or keeps changing; FileFormatError (file and line) when one cannot be
+   * parsed completely.
    */
   async replaceKey(oldKeyId: string, next: AccessKey): Promise<ReplaceKeyResult> {
+    const credentials = await this.#rewrite('credentials', oldKeyId, next);
+    const config = await this.#rewrite('config', oldKeyId, next);
+    return {
+      changed: credentials.changed,
+      changedInConfig: config.changed.map(toConfigProfileName),
+      ...(credentials.backupFile === undefined ? {} : { backupFile: credentials.backupFile }),
+    };
+  }
+
+  /**
+   * Proves, changing nothing, that replaceKey could rewrite every file that holds `oldKeyId` now:
+   * its folder takes a new file as large as the rewrite, the disk has room, the owner can be kept,
+   * and the file is not mounted over (a bind mount refuses the rename). Backups go to keyup's own
+   * state folder, whose journal is written before anything changes anyway.
+   *
+   * @throws KeyupError (code `credentials-file`) saying which file and why.
+   */
+  async checkCanReplace(oldKeyId: string): Promise<void> {
+    for (const loaded of [await this.#loadCredentials(), await this.#loadConfig()]) {
+      if (loaded === undefined || !findKeyHolders(loaded.document).has(oldKeyId)) continue;
+      try {
+        // A longer key id and secret than today's make the file at most this much larger.
+        await checkCanReplace({ fs: this.#fs, file: loaded.target, size: loaded.size + 512, owner: loaded.owner });
+      } catch (error) {
+        throw createWriteError(loaded.kind, loaded.file, error);
+      }
+    }
+  }
+
+  async #rewrite(kind: AwsFile, oldKeyId: string, next: AccessKey): Promise<{ changed: readonly string[]; backupFile?: string }> {
     for (let attempt = 0; attempt < this.#maxAttempts; attempt += 1) {
-      const loaded = await this.#loadCredentials();
+      const loaded = kind === 'credentials' ? await this.#loadCredentials() : await this.#loadConfig();
+      if (loaded === undefined) return { changed: [] };
       const edit = replaceAccessKey(loaded.document, oldKeyId, next);
       if (edit.changed.length === 0) return { changed: [] };
-      const backupFile = this.#backup ? await this.#saveBackup(loaded.bytes) : undefined;
+      // The config file's backups would need names of their own; the file holds a key only in the
+      // rare setups that keep one there, and the credentials file's backup is what people restore.
+      const backupFile = this.#backup && loaded.kind === 'credentials' ? await this.#saveBackup(loaded.bytes, loaded.owner) : undefined;
       let written: boolean;
       try {
         written = await writeFileAtomically({
@@ -144,53 +199,53 @@ export class CredentialsStore {
           data: Buffer.from(edit.text, 'utf8'),
           // Keep the owner's bits, but never let group or others read a file of secrets.
           mode: loaded.mode & 0o600,
+          owner: loaded.owner,
           isStillCurrent: () => this.#isUnchanged(loaded),
           now: this.#clock.now(),
         });
       } catch (error) {
-        throw error instanceof FolderSyncError ? createFlushError(this.#paths.credentialsFile, error) : createWriteError(this.#paths.credentialsFile, error);
+        throw error instanceof FolderSyncError ? createFlushError(loaded.kind, loaded.file, error) : createWriteError(loaded.kind, loaded.file, error);
       }
       if (written) return backupFile === undefined ? { changed: edit.changed } : { changed: edit.changed, backupFile };
     }
-    throw new KeyupError(`The AWS credentials file ${this.#paths.credentialsFile} kept changing while keyup was rewriting it, so keyup left it as it was.`, {
+    const file = kind === 'credentials' ? `AWS credentials file ${this.#paths.credentialsFile}` : `AWS config file ${this.#paths.awsConfigFile}`;
+    throw new KeyupError(`The ${file} kept changing while keyup was rewriting it, so keyup left it as it was.`, {
+      code: 'credentials-file',
       hint: 'Try again once nothing else is writing to it.',
     });
   }
 
-  async #loadCredentials(): Promise<LoadedCredentials> {
+  async #loadCredentials(): Promise<LoadedFile> {
     const file = this.#paths.credentialsFile;
-    const target = await this.#resolveLinks('credentials', file);
-    if (target === undefined) throw createMissingFileError('credentials', file, await this.#isLink(file));
-    let bytes: Uint8Array;
-    let stats: { mode: number; size: number; mtimeMs: number };
-    try {
-      const found = await this.#fs.promises.stat(target);
-      if (!found.isFile()) throw createNotAFileError('credentials', file);
-      stats = { mode: Number(found.mode) & 0o7777, size: Number(found.size), mtimeMs: Number(found.mtimeMs) };
-      bytes = toBytes(await this.#fs.promises.readFile(target));
-    } catch (error) {
-      if (error instanceof KeyupError) throw error;
-      if (getErrorCode(error) === 'ENOENT') throw createMissingFileError('credentials', file, false);
-      throw createReadError('credentials', file, error);
-    }
-    const text = decodeUtf8(bytes, file);
+    const loaded = await this.#load('credentials', file);
+    if (loaded === undefined) throw createMissingFileError('credentials', file, await this.#isLink(file));
+    const text = loaded.document.text;
     if (stripSpace(text.startsWith(BOM) ? text.slice(BOM.length) : text) === '') throw createEmptyFileError('credentials', file);
-    return { target, bytes, ...stats, document: parseIni(text, file) };
+    return loaded;
   }
 
-  async #loadConfig(): Promise<IniDocument | undefined> {
-    const file = this.#paths.awsConfigFile;
-    const target = await this.#resolveLinks('config', file);
-    // Most people have no config file, and the AWS CLI does without one.
+  /** Most people have no config file, and the AWS CLI does without one. */
+  async #loadConfig(): Promise<LoadedFile | undefined> {
+    return this.#load('config', this.#paths.awsConfigFile);
+  }
+
+  /** Reads and parses one file; undefined when there is none. */
+  async #load(kind: AwsFile, file: string): Promise<LoadedFile | undefined> {
+    const target = await this.#resolveLinks(kind, file);
     if (target === undefined) return undefined;
     let bytes: Uint8Array;
+    let stats: { mode: number; size: number; mtimeMs: number; owner: FileOwner };
     try {
-      bytes = toBytes(await this.#fs.promises.readFile(target));
+      const found = await this.#fs.promises.stat(target);
+      if (!found.isFile()) throw createNotAFileError(kind, file);
+      stats = { mode: Number(found.mode) & 0o7777, size: Number(found.size), mtimeMs: Number(found.mtimeMs), owner: { uid: Number(found.uid), gid: Number(found.gid) } };
+      bytes = await readBoundedFile(this.#fs, target, { maxBytes: MAX_AWS_FILE_BYTES });
     } catch (error) {
+      if (error instanceof KeyupError) throw error;
       if (getErrorCode(error) === 'ENOENT') return undefined;
-      throw createReadError('config', file, error);
+      throw createReadError(kind, file, error);
     }
-    return parseIni(decodeUtf8(bytes, file), file);
+    return { kind, file, target, bytes, ...stats, document: parseIni(decodeUtf8(bytes, file), file) };
   }
 
   /** The real path at the end of the link chain, or undefined when there is no file there. */
@@ -212,12 +267,14 @@ export class CredentialsStore {
   }
 
   /** Whether the file is still exactly what was read: same target, size, time, mode and bytes. */
-  async #isUnchanged(loaded: LoadedCredentials): Promise<boolean> {
+  async #isUnchanged(loaded: LoadedFile): Promise<boolean> {
     try {
-      const target = toText(await this.#fs.promises.realpath(this.#paths.credentialsFile));
+      const target = toText(await this.#fs.promises.realpath(loaded.file));
       const stats = await this.#fs.promises.stat(target);
       if (target !== loaded.target || Number(stats.size) !== loaded.size || Number(stats.mtimeMs) !== loaded.mtimeMs) return false;
       if ((Number(stats.mode) & 0o7777) !== loaded.mode) return false;
+      // A chown between the read and the write would otherwise be undone by the rewrite.
+      if (Number(stats.uid) !== loaded.owner.uid || Number(stats.gid) !== loaded.owner.gid) return false;
       return Buffer.compare(toBytes(await this.#fs.promises.readFile(target)), loaded.bytes) === 0;
     } catch {
       // Gone or unreadable now: the next attempt reads it again and reports what is wrong.
@@ -225,12 +282,23 @@ export class CredentialsStore {
     }
   }
 
-  async #saveBackup(bytes: Uint8Array): Promise<string> {
+  async #saveBackup(bytes: Uint8Array, owner: FileOwner): Promise<string> {
     const folder = join(this.#paths.stateDir, 'backups');
     try {
-      return await saveBackup({ fs: this.#fs, folder, bytes, now: this.#clock.now(), keep: this.#backupKeep });
+      return await saveBackup({ fs: this.#fs, folder, bytes, now: this.#clock.now(), keep: this.#backupKeep, owner });
     } catch (error) {
       throw createBackupError(folder, error);
     }
   }
+}
+
+/** Key id → the profiles of both files that hold it, credentials file first. */
+function collectKeyHolders(credentials: IniDocument, config: IniDocument | undefined): Map<string, KeyHolder[]> {
+  const holders = new Map<string, KeyHolder[]>();
+  const add = (file: AwsFile, found: Map<string, string[]>, name: (section: string) => string) => {
+    for (const [keyId, sections] of found) holders.set(keyId, [...(holders.get(keyId) ?? []), ...sections.map((section) => ({ file, profile: name(section) }))]);
+  };
+  add('credentials', findKeyHolders(credentials), (section) => section);
+  if (config !== undefined) add('config', findKeyHolders(config), toConfigProfileName);
+  return holders;
 }

@@ -35,7 +35,7 @@ function createStore(fsImpl: FileSystem = fs, backup = false): CredentialsStore 
 
 describe('CredentialsStore on a real file system', () => {
   it('rewrites the file and leaves no temp file', async () => {
-    expect(await createStore().replaceKey(OLD_ID, NEW_KEY)).toEqual({ changed: ['default', 'ci bot.ü'] });
+    expect(await createStore().replaceKey(OLD_ID, NEW_KEY)).toEqual({ changed: ['default', 'ci bot.ü'], changedInConfig: [] });
     expect(await readFile(paths.credentialsFile, 'utf8')).toBe(rotated);
     expect(await readdir(awsDir)).toEqual(['credentials']);
   });
@@ -58,6 +58,7 @@ describe('CredentialsStore on a real file system', () => {
           const broken: FileHandle = {
             writeFile: (data) => handle.writeFile(data),
             chmod: (m) => handle.chmod(m),
+            read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
             sync: () => Promise.reject(createSystemError('EIO')),
             datasync: () => Promise.reject(createSystemError('EIO')),
             stat: () => handle.stat(),

@@ -113,7 +113,7 @@ describe('CredentialsStore.replaceKey', () => {
   it('rewrites only the two values and returns the changed profiles', async () => {
     const fs = createMemoryFs({ [CREDENTIALS]: credentials });
     const result = await createStore(fs, { backup: false }).replaceKey(OLD_ID, NEW_KEY);
-    expect(result).toEqual({ changed: ['default'] });
+    expect(result).toEqual({ changed: ['default'], changedInConfig: [] });
     expect(fs.readFileSync(CREDENTIALS, 'utf8')).toBe(rotated);
     expect(fs.readdirSync('/home/u/.aws')).toEqual(['credentials']);
   });
@@ -121,7 +121,7 @@ describe('CredentialsStore.replaceKey', () => {
   it('keeps every other byte: BOM, CRLF, comments, unicode, no final newline', async () => {
     const text = `\ufeff; top\r\n[ünï côdé.dev-1]\r\nAWS_ACCESS_KEY_ID:${OLD_ID}\r\n# mid\r\naws_secret_access_key\t=\t${OLD_SECRET}  \r\n[b]\nregion = x ; kept`;
     const fs = createMemoryFs({ [CREDENTIALS]: Buffer.from(text, 'utf8') });
-    expect(await createStore(fs, { backup: false }).replaceKey(OLD_ID, NEW_KEY)).toEqual({ changed: ['ünï côdé.dev-1'] });
+    expect(await createStore(fs, { backup: false }).replaceKey(OLD_ID, NEW_KEY)).toEqual({ changed: ['ünï côdé.dev-1'], changedInConfig: [] });
     const expected = Buffer.from(text.replace(OLD_ID, NEW_KEY.accessKeyId).replace(OLD_SECRET, NEW_KEY.secretAccessKey), 'utf8');
     expect(Buffer.compare(fs.readFileSync(CREDENTIALS) as Buffer, expected)).toBe(0);
   });
@@ -129,7 +129,7 @@ describe('CredentialsStore.replaceKey', () => {
   it('writes nothing (and backs nothing up) when no profile holds the old key', async () => {
     const fs = createMemoryFs({ [CREDENTIALS]: credentials });
     const before = fs.statSync(CREDENTIALS).mtimeMs;
-    expect(await createStore(fs).replaceKey('AKIAUNKNOWNUNKNOWN05', NEW_KEY)).toEqual({ changed: [] });
+    expect(await createStore(fs).replaceKey('AKIAUNKNOWNUNKNOWN05', NEW_KEY)).toEqual({ changed: [], changedInConfig: [] });
     expect(fs.statSync(CREDENTIALS).mtimeMs).toBe(before);
     expect(fs.existsSync(BACKUPS)).toBe(false);
   });
@@ -311,7 +311,62 @@ describe('CredentialsStore.replaceKey', () => {
     const fs = createMemoryFs({ [CREDENTIALS]: credentials });
     const store = createStore(fs);
     await store.replaceKey(OLD_ID, NEW_KEY);
-    expect(await store.replaceKey(OLD_ID, NEW_KEY)).toEqual({ changed: [] });
+    expect(await store.replaceKey(OLD_ID, NEW_KEY)).toEqual({ changed: [], changedInConfig: [] });
     expect(fs.readFileSync(CREDENTIALS, 'utf8')).toBe(rotated);
+  });
+
+  // Issue 7, hole 11: aws_access_key_id is valid in the AWS config file too; a key kept there
+  // would stay the deleted one.
+  it('rotates a key kept in the AWS config file as well, byte for byte, and says where', async () => {
+    const config = `# config\n[default]\nregion = eu-west-1\n\n[profile legacy]   ; old setup\naws_access_key_id=${OLD_ID}\naws_secret_access_key = ${OLD_SECRET}\noutput = json\n`;
+    const fs = createMemoryFs({ [CREDENTIALS]: credentials, [CONFIG]: config });
+    const result = await createStore(fs, { backup: false }).replaceKey(OLD_ID, NEW_KEY);
+    expect(result).toEqual({ changed: ['default'], changedInConfig: ['legacy'] });
+    expect(fs.readFileSync(CONFIG, 'utf8')).toBe(config.replace(OLD_ID, NEW_KEY.accessKeyId).replace(OLD_SECRET, NEW_KEY.secretAccessKey));
+    expect(fs.readFileSync(CREDENTIALS, 'utf8')).toBe(rotated);
+  });
+
+  it('lists every holder of a key in either file', async () => {
+    const fs = createMemoryFs({ [CREDENTIALS]: credentials, [CONFIG]: `[profile legacy]\naws_access_key_id=${OLD_ID}\naws_secret_access_key = ${OLD_SECRET}\n` });
+    const snapshot = await createStore(fs).read();
+    expect(snapshot.keyHolders.get(OLD_ID)).toEqual([
+      { file: 'credentials', profile: 'default' },
+      { file: 'config', profile: 'legacy' },
+    ]);
+  });
+});
+
+// Issue 7, hole 10: keyup must know before CreateAccessKey that it can write the new key.
+describe('CredentialsStore.checkCanReplace', () => {
+  it('passes, and leaves nothing behind, when the folder takes new files', async () => {
+    const fs = createMemoryFs({ [CREDENTIALS]: credentials });
+    await createStore(fs).checkCanReplace(OLD_ID);
+    expect(fs.readdirSync('/home/u/.aws')).toEqual(['credentials']);
+    expect(fs.readFileSync(CREDENTIALS, 'utf8')).toBe(credentials);
+  });
+
+  it('says which file cannot be written, and why, when the folder refuses new files', async () => {
+    const fs = createMemoryFs({ [CREDENTIALS]: credentials });
+    const full = hookFs(fs, {
+      open: async (path, flags, mode) => {
+        if (path.includes('.keyup-')) throw createSystemError('ENOSPC');
+        return fs.promises.open(path, flags, mode);
+      },
+    });
+    const error = await getError(createStore(full).checkCanReplace(OLD_ID));
+    expect(error.message).toBe(`keyup could not write the AWS credentials file ${CREDENTIALS} (ENOSPC), so it left it as it was.`);
+    expect(error.code).toBe('credentials-file');
+  });
+
+  it('checks the AWS config file too when it holds the key', async () => {
+    const fs = createMemoryFs({ [CREDENTIALS]: credentials, [CONFIG]: `[profile legacy]\naws_access_key_id=${OLD_ID}\naws_secret_access_key = ${OLD_SECRET}\n` });
+    const refusing = hookFs(fs, {
+      open: async (path, flags, mode) => {
+        if (path.startsWith('/home/u/.aws/.config.keyup-')) throw createSystemError('EACCES');
+        return fs.promises.open(path, flags, mode);
+      },
+    });
+    const error = await getError(createStore(refusing).checkCanReplace(OLD_ID));
+    expect(error.message).toBe(`keyup could not write the AWS config file ${CONFIG} (EACCES), so it left it as it was.`);
   });
 });
