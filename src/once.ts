@@ -7,6 +7,7 @@ import { ensurePrivateDir } from './fs/fs.js';
 import { openLogDestination } from './log-destination.js';
 import { createLogger, describeCause, type Logger } from './log.js';
 import { resolvePaths, type Env, type KeyupPaths } from './paths.js';
+import { sweepLeftovers } from './sweep-leftovers.js';
 import { History } from './rotation/history.js';
 import { Journal } from './rotation/journal.js';
 import { RotationLock } from './rotation/lock.js';
@@ -53,8 +54,9 @@ export async function createRotator(paths: KeyupPaths, config: KeyupConfig, logg
 export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
   const { env, home, print } = init;
   const paths = resolvePaths({ env, home, ...(init.configFlag === undefined ? {} : { configFlag: init.configFlag }) });
-  const config = await loadConfig({ path: paths.keyupConfigFile, env, home });
+  const config = await loadConfig({ path: paths.keyupConfigFile, explicit: paths.keyupConfigExplicit, env, home });
   await ensurePrivateDir(nodeFs, paths.stateDir);
+  await sweepLeftovers(nodeFs, paths);
 
   const settings = config.daemon;
   const destination = await openLogDestination(settings, {
@@ -81,14 +83,18 @@ export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
     // and can start an interrupted one again; here only those of profiles no longer managed.
     const managed = new Set(config.profiles.map((profile) => profile.name));
     for (const outcome of await rotator.recoverAll({ except: managed })) report(outcome);
+    // Two managed profiles may hold one key: the first one's rotation gives both the new key,
+    // which the second must then not rotate again in the same check.
+    const freshKeys = new Set<string>();
     for (const profile of config.profiles) {
       const { maxAgeDays, warnAgeDays, oldKey, deferOnSessions } = profile.settings;
-      report(
-        await rotator.rotate({
-          profile: profile.name,
-          settings: { maxAgeDays, warnAgeDays, oldKey, deferOnSessions, ...(profile.manageWith === undefined ? {} : { manageWith: profile.manageWith }) },
-        }),
-      );
+      const outcome = await rotator.rotate({
+        profile: profile.name,
+        settings: { maxAgeDays, warnAgeDays, oldKey, deferOnSessions, ...(profile.manageWith === undefined ? {} : { manageWith: profile.manageWith }) },
+        freshKeys,
+      });
+      if (outcome.kind === 'rotated') freshKeys.add(outcome.newKeyId);
+      report(outcome);
     }
     return getExitCode(outcomes);
   } finally {

@@ -20,6 +20,8 @@ export interface KeyupPaths {
   readonly awsConfigFile: string;
   /** `--config`, `$KEYUP_CONFIG`, else `$XDG_CONFIG_HOME/keyup/config`. */
   readonly keyupConfigFile: string;
+  /** Named by `--config` or `$KEYUP_CONFIG`: then it must exist (SPEC); the default place may not. */
+  readonly keyupConfigExplicit: boolean;
   /** `$XDG_STATE_HOME/keyup` (`~/.local/state/keyup`): journal, history, log, backups. */
   readonly stateDir: string;
   /** `--socket`, `$KEYUP_SOCKET`, else `$XDG_RUNTIME_DIR/keyup/keyupd.sock`, else in the state folder. */
@@ -59,6 +61,7 @@ export function resolvePaths({ env = process.env, home = homedir(), configFlag, 
     credentialsFile: expandHome(pick(env[ENV_CREDENTIALS_FILE]) ?? join(home, '.aws', 'credentials'), home),
     awsConfigFile: expandHome(pick(env[ENV_CONFIG_FILE]) ?? join(home, '.aws', 'config'), home),
     keyupConfigFile: expandHome(pick(configFlag, env[ENV_KEYUP_CONFIG]) ?? join(expandHome(configHome, home), 'keyup', 'config'), home),
+    keyupConfigExplicit: pick(configFlag, env[ENV_KEYUP_CONFIG]) !== undefined,
     stateDir,
     socketFile: expandHome(pick(socketFlag, env[ENV_KEYUP_SOCKET]) ?? socketDefault, home),
   };

@@ -13,13 +13,43 @@ export type FileProfile =
     }
   | { readonly name: string; readonly kind: 'other' };
 
+/** A profile of the credentials file (`credentials`) or the AWS config file (`config`) that holds a key. */
+export interface KeyHolder {
+  readonly file: 'credentials' | 'config';
+  readonly profile: string;
+}
+
+/** The two AWS files as they were at one moment. */
+export interface FileView {
+  readonly profiles: readonly FileProfile[];
+  /** Every profile, of either file, that holds this long-term key id: the places a rotation changes. */
+  holdersOf(accessKeyId: string): readonly KeyHolder[];
+}
+
+/** Where the new key went. */
+export interface ReplacedKey {
+  readonly profiles: readonly KeyHolder[];
+}
+
 /** The credentials file as the rotation engine uses it; read afresh on every call. */
 export interface CredentialsFile {
   readonly path: string;
-  readProfiles(): Promise<readonly FileProfile[]>;
+  read(): Promise<FileView>;
   /**
-   * Puts `next` in place of `oldKeyId` in every profile that holds it, atomically and changing
-   * nothing else. Returns the profiles changed; none when no profile holds the old key.
+   * Puts `next` in place of `oldKeyId` in every profile that holds it, in the credentials file and
+   * the AWS config file, atomically per file and changing nothing else. Returns the profiles
+   * changed; none when no profile holds the old key.
    */
-  replaceKey(oldKeyId: string, next: AwsCredentials): Promise<readonly string[]>;
+  replaceKey(oldKeyId: string, next: AwsCredentials): Promise<ReplacedKey>;
+  /**
+   * Proves, changing nothing, that replaceKey could write every file that holds `oldKeyId` now
+   * (the folder takes new files, the disk has room, the file is not mounted over). Called before
+   * CreateAccessKey, so that keyup never makes a key it cannot put in place.
+   */
+  checkCanReplace(oldKeyId: string): Promise<void>;
+}
+
+/** "default", or "default, ci (AWS config)": the profiles a key went to, for a sentence. */
+export function formatHolders(holders: readonly KeyHolder[]): string {
+  return holders.map((holder) => (holder.file === 'config' ? `${holder.profile} (AWS config)` : holder.profile)).join(', ');
 }

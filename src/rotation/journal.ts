@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { KeyupError } from '../errors.js';
+import { describeFsError } from '../fs/describe-fs-error.js';
 import { writeFileAtomically } from '../fs/atomic-write.js';
 import { ensurePrivateDir, getErrorCode, readText, syncFolder, syncHandle, type FileSystem } from '../fs/fs.js';
 
@@ -8,9 +10,13 @@ import { ensurePrivateDir, getErrorCode, readText, syncFolder, syncHandle, type 
  * - `creating`: CreateAccessKey may be in flight; IAM may hold a key whose secret we never saw.
  * - `created`: the new key and its secret are on disk; nothing else knows them yet.
  * - `verified`: STS accepted the new key as the same user.
- * - `written`: the credentials file holds the new key; the old key may still be active.
+ * - `written`: the credentials file held the new key; the old key may still be active.
+ * - `retired`: the old key is gone and the rotation is over. The entry is kept for a while as the
+ *   safety copy of the new secret: a program that read the file before keyup's write and saves its
+ *   stale copy after it (an editor, a dotfile sync) would otherwise destroy the only copy of a key
+ *   that is now the user's one working key. keyup puts it back from here.
  */
-export type JournalStep = 'creating' | 'created' | 'verified' | 'written';
+export type JournalStep = 'creating' | 'created' | 'verified' | 'written' | 'retired';
 
 export interface JournalUser {
   readonly name: string;
@@ -18,8 +24,19 @@ export interface JournalUser {
   readonly account: string;
 }
 
+/**
+ * When IAM may have created the key of an interrupted CreateAccessKey, by IAM's own clock (the
+ * `Date` of its answers), never the machine's: a key created in this window, that existed before
+ * the call under no id, is the one keyup made.
+ */
+export interface CreateWindow {
+  readonly from: string;
+  readonly to: string;
+}
+
 export interface JournalEntry {
-  readonly version: 1;
+  /** 1: written by keyup before the create window existed; read, never written. */
+  readonly version: 1 | 2;
   readonly profile: string;
   readonly step: JournalStep;
   /** When the rotation began; a key newer than this that keyup cannot name is one it made. */
@@ -30,6 +47,12 @@ export interface JournalEntry {
   /** What becomes of the old key, fixed when the rotation began so a resumed one does the same. */
   readonly oldKey: 'delete' | 'deactivate';
   readonly oldKeyId: string;
+  /** Every key id the user had just before CreateAccessKey: none of them can be the new one. */
+  readonly knownKeyIds?: readonly string[];
+  /** Absent when IAM's clock was unknown: then no key is ever taken for keyup's own. */
+  readonly createWindow?: CreateWindow;
+  /** When the old key was retired, by this machine's clock (the safety copy is kept a while after). */
+  readonly retiredAt?: string;
   readonly newKey?: {
     readonly accessKeyId: string;
     readonly secretAccessKey: string;
@@ -37,13 +60,16 @@ export interface JournalEntry {
   };
 }
 
-const STEPS: readonly JournalStep[] = ['creating', 'created', 'verified', 'written'];
+const STEPS: readonly JournalStep[] = ['creating', 'created', 'verified', 'written', 'retired'];
+
+/** File names stay well under every file system's 255-byte limit; longer names are hashed. */
+const MAX_NAME_BYTES = 160;
 
 function isJournalEntry(value: unknown): value is JournalEntry {
   if (typeof value !== 'object' || value === null) return false;
   const entry = value as Partial<JournalEntry>;
   return (
-    entry.version === 1 &&
+    (entry.version === 1 || entry.version === 2) &&
     typeof entry.profile === 'string' &&
     STEPS.includes(entry.step as JournalStep) &&
     typeof entry.startedAt === 'string' &&
@@ -70,18 +96,30 @@ export class Journal {
   }
 
   pathOf(profile: string): string {
-    // Profile names may hold spaces, slashes and unicode; the file name must not.
-    return join(this.dir, `${encodeURIComponent(profile)}.json`);
+    // Profile names may hold spaces, slashes and unicode; the file name must not. A very long
+    // name is hashed (the entry itself says whose it is).
+    const encoded = encodeURIComponent(profile);
+    const name = encoded.length <= MAX_NAME_BYTES ? encoded : `~${createHash('sha256').update(profile).digest('hex')}`;
+    return join(this.dir, `${name}.json`);
   }
 
+  /** @throws KeyupError (code `state`) saying what stopped the write: a full disk, a permission. */
   async write(entry: JournalEntry): Promise<void> {
-    if (!this.dirIsDurable) {
-      await ensurePrivateDir(this.fs, this.dir);
-      // A folder made a moment ago is lost in a power cut until its parent is flushed too.
-      await syncFolder(this.fs, this.stateDir);
-      this.dirIsDurable = true;
+    try {
+      if (!this.dirIsDurable) {
+        await ensurePrivateDir(this.fs, this.dir);
+        // A folder made a moment ago is lost in a power cut until its parent is flushed too.
+        await syncFolder(this.fs, this.stateDir);
+        this.dirIsDurable = true;
+      }
+      await writeFileAtomically({ fs: this.fs, file: this.pathOf(entry.profile), data: `${JSON.stringify(entry)}\n` });
+    } catch (error) {
+      throw new KeyupError(`keyup could not write its rotation journal in ${this.dir} (${describeFsError(error)}).`, {
+        code: 'state',
+        hint: entry.step === 'creating' ? 'Nothing was changed; fix that, and keyup tries again at the next check.' : 'The rotation goes on at the next check, from the last step recorded; fix that first.',
+        cause: error,
+      });
     }
-    await writeFileAtomically({ fs: this.fs, file: this.pathOf(entry.profile), data: `${JSON.stringify(entry)}\n` });
   }
 
   async read(profile: string): Promise<JournalEntry | undefined> {
@@ -108,7 +146,7 @@ export class Journal {
     return value;
   }
 
-  /** Every profile with an unfinished rotation. */
+  /** Every profile with a journal: an unfinished rotation, or a finished one's safety copy. */
   async listProfiles(): Promise<string[]> {
     let names: readonly unknown[];
     try {
@@ -117,8 +155,23 @@ export class Journal {
       if (getErrorCode(error) === 'ENOENT') return [];
       throw error;
     }
-    return names
-      .filter((name): name is string => typeof name === 'string' && name.endsWith('.json') && !name.startsWith('.')).map((name) => decodeURIComponent(name.slice(0, -'.json'.length)));
+    const profiles: string[] = [];
+    for (const name of names) {
+      if (typeof name !== 'string' || !name.endsWith('.json') || name.startsWith('.')) continue;
+      const stem = name.slice(0, -'.json'.length);
+      if (!stem.startsWith('~')) {
+        profiles.push(decodeURIComponent(stem));
+        continue;
+      }
+      // A hashed name: the profile is inside. An unreadable one is named by its file, so that
+      // reading it reports the problem rather than skipping a journal that may hold a secret.
+      const profile = await readText(this.fs, join(this.dir, name)).then(
+        (text) => (JSON.parse(text) as { profile?: unknown }).profile,
+        () => undefined,
+      ).catch(() => undefined);
+      profiles.push(typeof profile === 'string' ? profile : stem);
+    }
+    return profiles;
   }
 
   /**

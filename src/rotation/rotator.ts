@@ -1,11 +1,14 @@
 import { describeAwsError, getAwsErrorCode, isKeyRefused, isRetryableAwsError, type AwsAction } from '../aws/errors.js';
-import type { AccessKeyInfo, AwsCredentials, CallerIdentity, KeyApi, NewAccessKey } from '../aws/key-api.js';
+import type { AccessKeyInfo, AccessKeyList, AwsCredentials, CallerIdentity, KeyApi, NewAccessKey } from '../aws/key-api.js';
 import { retry, sleep, type RetryInit } from '../aws/retry.js';
 import { KeyupError } from '../errors.js';
-import { describeCause, maskKeyId, type Logger } from '../log.js';
-import type { CredentialsFile, FileProfile } from './credentials-file.js';
+import { describeFsError } from '../fs/describe-fs-error.js';
+import { getErrorCode } from '../fs/fs.js';
+import { describeCause, type Logger } from '../log.js';
+import { maskKeyId } from '../present/key-id.js';
+import { formatHolders, type CredentialsFile, type FileProfile, type FileView, type KeyHolder } from './credentials-file.js';
 import type { History, RotationRecord } from './history.js';
-import type { Journal, JournalEntry } from './journal.js';
+import type { CreateWindow, Journal, JournalEntry } from './journal.js';
 import type { RotationLock } from './lock.js';
 import { assessKeyAge, type KeyAge } from './policy.js';
 import { findActiveSession, type Deferral } from './sessions.js';
@@ -28,6 +31,8 @@ export interface RotateRequest {
   readonly ignoreAge?: boolean;
   /** `--force`: rotate even while temporary credentials are active. */
   readonly ignoreSessions?: boolean;
+  /** Keys made earlier in the same check (for another profile holding the same key): never due again in it. */
+  readonly freshKeys?: ReadonlySet<string>;
   readonly onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -51,19 +56,29 @@ interface Checked {
   readonly keyAge: KeyAge;
 }
 
+/**
+ * Besides its result, every outcome says what else keyup did that a person should hear about:
+ * every key it deleted other than the one it rotated away, and every time it had to put the new
+ * key back into a file another program had overwritten.
+ */
+interface Noted {
+  readonly notes: readonly string[];
+}
+
 export type RotateOutcome =
-  | ({ readonly kind: 'current' } & Checked)
-  | ({ readonly kind: 'deferred'; readonly deferral: Deferral } & Checked)
-  | {
+  | ({ readonly kind: 'current' } & Checked & Noted)
+  | ({ readonly kind: 'deferred'; readonly deferral: Deferral } & Checked & Noted)
+  | ({
       readonly kind: 'rotated';
       readonly profile: string;
       readonly userName: string;
       readonly oldKeyId: string;
       readonly newKeyId: string;
       readonly keyCreated: Date;
+      /** Every profile that now holds the new key; those of the AWS config file say so. */
       readonly profiles: readonly string[];
-    }
-  | { readonly kind: 'failed'; readonly profile: string; readonly error: KeyupError };
+    } & Noted)
+  | ({ readonly kind: 'failed'; readonly profile: string; readonly error: KeyupError } & Noted);
 
 export interface RotatorDeps {
   keyApi: KeyApi;
@@ -82,18 +97,44 @@ export interface RotatorDeps {
 }
 
 /**
- * A key CreateAccessKey may have made although keyup never saw its answer was created around
- * the time the rotation began; this much clock difference between here and IAM is allowed.
+ * CreateAccessKey is given this long to answer; keyup gives up on it after that. Whatever IAM did
+ * with the request happened by then, so a key it made for an unanswered call was created within
+ * this long (plus the slack below) of the call, by IAM's clock.
  */
-const CREATE_WINDOW_BEFORE_MS = 5 * 60_000;
-/** Creating (with its retries) never takes longer than this after the journal says `creating`. */
-const CREATE_WINDOW_AFTER_MS = 15 * 60_000;
+const CREATE_TIMEOUT_MS = 20_000;
+/** IAM's answers carry whole seconds and arrive after a round trip; its servers' clocks differ a little. */
+const CREATE_WINDOW_BEFORE_MS = 5_000;
+const CREATE_WINDOW_AFTER_MS = CREATE_TIMEOUT_MS + 10_000;
 /** As many as every other IAM call gets (see `retry`). */
 const CREATE_ATTEMPTS = 6;
+/** How often keyup writes the new key again when another program keeps writing the old one back. */
+const REAPPLY_ATTEMPTS = 3;
+/**
+ * How long a finished rotation's journal is kept as the safety copy of the new secret. An editor
+ * that had the file open, a dotfile sync or a restore from backup can write the retired key back
+ * long after the rotation; a daily `keyupd --once` must still find the copy at its next run.
+ */
+const SAFETY_COPY_MS = 25 * 3600_000;
+
+/** One rotation's voice: what it reports as it goes, and what it keeps for the outcome. */
+interface Run {
+  readonly profile: string;
+  readonly notes: string[];
+  progress(step: ProgressStep, message: string): void;
+  /** Something the person must hear about even in a one-line summary (a deleted key, a repaired file). */
+  note(step: ProgressStep, message: string): void;
+}
+
+/** When the user's keys were listed: IAM's clock at that moment, and ours. */
+interface Listing {
+  readonly keys: readonly AccessKeyInfo[];
+  readonly serverTime: Date | undefined;
+  readonly localTime: Date;
+}
 
 /**
  * Rotates the key of one profile as a journaled state machine:
- * identify → assess → defer? → make room → create (journal) → verify → write → retire.
+ * identify → assess → defer? → make room → create (journal) → verify → write → confirm → retire.
  * Every step after `create` can be resumed from the journal after a crash.
  */
 export class Rotator {
@@ -111,21 +152,22 @@ export class Rotator {
 
   /** Checks the profile and rotates it when it is due (or asked to), finishing any interrupted rotation first. */
   async rotate(request: RotateRequest): Promise<RotateOutcome> {
+    const run = this.startRun(request.profile, request.onProgress);
     try {
-      const resumed = await this.resume(request.profile, request.onProgress);
+      const resumed = await this.resume(run);
       if (resumed.kind === 'finished') return resumed.outcome;
       // An interrupted CreateAccessKey was cleaned up: the rotation that was decided starts again.
       const restart = resumed.kind === 'restart' ? { ignoreAge: true, ignoreSessions: resumed.force || request.ignoreSessions } : {};
       try {
-        return await this.checkAndRotate({ ...request, ...restart });
+        return await this.checkAndRotate({ ...request, ...restart }, run);
       } catch (error) {
         // Another keyup process rotated the key between this check and its lock (both woke at
         // the same schedule): look at the new key from the start, as a moment later would. Once.
         if (!(error instanceof KeyReplacedError)) throw error;
-        return await this.checkAndRotate({ ...request, ...restart });
+        return await this.checkAndRotate({ ...request, ...restart }, run);
       }
     } catch (error) {
-      return { kind: 'failed', profile: request.profile, error: toKeyupError(error) };
+      return { kind: 'failed', profile: request.profile, error: toKeyupError(error, request.profile), notes: run.notes };
     }
   }
 
@@ -138,85 +180,100 @@ export class Rotator {
     const outcomes: RotateOutcome[] = [];
     for (const profile of await this.deps.journal.listProfiles()) {
       if (except.has(profile)) continue;
+      const run = this.startRun(profile, onProgress);
       try {
-        const resumed = await this.resume(profile, onProgress);
+        const resumed = await this.resume(run);
         if (resumed.kind === 'finished') outcomes.push(resumed.outcome);
       } catch (error) {
-        outcomes.push({ kind: 'failed', profile, error: toKeyupError(error) });
+        outcomes.push({ kind: 'failed', profile, error: toKeyupError(error, profile), notes: run.notes });
       }
     }
     return outcomes;
   }
 
-  private async resume(
-    profile: string,
-    onProgress: RotateRequest['onProgress'],
-  ): Promise<{ kind: 'none' } | { kind: 'restart'; force: boolean } | { kind: 'finished'; outcome: RotateOutcome }> {
+  private async resume(run: Run): Promise<{ kind: 'none' } | { kind: 'restart'; force: boolean } | { kind: 'finished'; outcome: RotateOutcome }> {
+    const { profile } = run;
     if ((await this.deps.journal.read(profile)) === undefined) return { kind: 'none' };
     const lock = await this.deps.lock.acquire(profile);
     try {
       // Read again under the lock: another process may have finished it meanwhile.
       const entry = await this.deps.journal.read(profile);
       if (entry === undefined) return { kind: 'none' };
-      const progress = this.progressFor(profile, onProgress);
-      progress('recover', `Resuming the rotation of ${maskKeyId(entry.oldKeyId)} that stopped at step "${entry.step}".`);
-      const profiles = await this.deps.credentials.readProfiles();
+      if (entry.step === 'retired') {
+        await this.keepNewKeyInPlace(entry, run);
+        return { kind: 'none' };
+      }
+      run.progress('recover', `Resuming the rotation of ${maskKeyId(entry.oldKeyId)} that stopped at step "${entry.step}".`);
+      const view = await this.deps.credentials.read();
       if (entry.step === 'creating') {
-        const signer = this.signerFor(profiles, profile, entry.manageWith);
-        await this.removeKeysKeyupCannotName(entry, signer, profiles, progress);
+        const signer = this.signerFor(view.profiles, profile, entry.manageWith);
+        await this.removeKeysKeyupMade(entry, signer, view, await this.listKeys(entry, signer), run);
         await this.deps.journal.remove(profile);
         return { kind: 'restart', force: entry.force };
       }
-      return { kind: 'finished', outcome: await this.finish(entry, progress) };
+      if (entry.step === 'created' && !(await this.newKeyExists(entry, view))) {
+        // An undo whose DeleteAccessKey answer was lost: the key is gone, nothing is half done.
+        run.progress('recover', `The new key ${maskKeyId(entry.newKey?.accessKeyId ?? '')} was already deleted again; starting the rotation afresh.`);
+        await this.deps.journal.remove(profile);
+        return { kind: 'restart', force: entry.force };
+      }
+      return { kind: 'finished', outcome: await this.finish(entry, run) };
     } finally {
       await lock.release();
     }
   }
 
-  private async checkAndRotate(request: RotateRequest): Promise<RotateOutcome> {
+  private async checkAndRotate(request: RotateRequest, run: Run): Promise<RotateOutcome> {
     const { profile, settings } = request;
-    const progress = this.progressFor(profile, request.onProgress);
-    const profiles = await this.deps.credentials.readProfiles();
-    const current = this.longTermKeyOf(profiles, profile);
+    const view = await this.deps.credentials.read();
+    const current = this.longTermKeyOf(view.profiles, profile);
 
-    progress('identify', `Checking which IAM user the key ${maskKeyId(current.accessKeyId)} in profile ${profile} belongs to.`);
+    run.progress('identify', `Checking which IAM user the key ${maskKeyId(current.accessKeyId)} in profile ${profile} belongs to.`);
     const user = await this.identify(profile, current);
-    const signer = settings.manageWith === undefined ? current : this.signerFor(profiles, profile, settings.manageWith);
+    const signer = settings.manageWith === undefined ? current : this.signerFor(view.profiles, profile, settings.manageWith);
     const target = { userName: user.userName, ...otherUser(settings.manageWith, user.arn) };
-    const keys = await this.iam('iam:ListAccessKeys', profile, signer, target, () => this.deps.keyApi.listAccessKeys({ credentials: signer }, user.userName));
-    const inUse = keys.find((key) => key.accessKeyId === current.accessKeyId);
+    const listed = await this.iam('iam:ListAccessKeys', profile, signer, target, () => this.deps.keyApi.listAccessKeys({ credentials: signer }, user.userName));
+    const listing: Listing = { ...listed, localTime: this.now() };
+    const inUse = listing.keys.find((key) => key.accessKeyId === current.accessKeyId);
     if (inUse === undefined) {
       throw new KeyupError(`IAM does not list the key ${maskKeyId(current.accessKeyId)} of profile ${profile} among the keys of user ${user.userName}.`, {
+        code: 'profile-unusable',
         hint: 'Check that the profile holds a key of that user; keyup tries again at the next check.',
       });
     }
     const keyAge = assessKeyAge(inUse.createDate, this.now(), settings);
     const checked: Checked = { profile, user, keyId: current.accessKeyId, keyCreated: inUse.createDate, keyAge };
     const limit = settings.maxAgeDays === 0 ? 'max_age_days = 0 rotates it at every check' : `rotated at ${settings.maxAgeDays} days`;
-    progress('assess', `The key ${maskKeyId(current.accessKeyId)} of user ${user.userName} is ${keyAge.ageDays.toFixed(1)} days old (${limit}).`);
-    if (keyAge.state !== 'due' && request.ignoreAge !== true) return { kind: 'current', ...checked };
+    run.progress('assess', `The key ${maskKeyId(current.accessKeyId)} of user ${user.userName} is ${keyAge.ageDays.toFixed(1)} days old (${limit}).`);
+    if (request.freshKeys?.has(current.accessKeyId) === true) {
+      run.progress('assess', `The key ${maskKeyId(current.accessKeyId)} was made in this check, by the rotation of another profile that held the same key.`);
+      return { kind: 'current', ...checked, notes: run.notes };
+    }
+    if (keyAge.state !== 'due' && request.ignoreAge !== true) return { kind: 'current', ...checked, notes: run.notes };
 
     if (settings.deferOnSessions && request.ignoreSessions !== true) {
-      const deferral = await findActiveSession(profiles.filter(isTemporary), { keyApi: this.deps.keyApi, now: this.now(), region: this.deps.region, retryInit: this.retryInit() });
+      const deferral = await findActiveSession(view.profiles.filter(isTemporary), { keyApi: this.deps.keyApi, now: this.now(), region: this.deps.region, retryInit: this.retryInit() });
       if (deferral !== undefined) {
-        progress('defer', describeDeferral(deferral));
-        return { kind: 'deferred', deferral, ...checked };
+        run.progress('defer', describeDeferral(deferral));
+        return { kind: 'deferred', deferral, ...checked, notes: run.notes };
       }
     }
 
     const lock = await this.deps.lock.acquire(profile);
     try {
-      const again = this.longTermKeyOf(await this.deps.credentials.readProfiles(), profile);
+      const again = this.longTermKeyOf((await this.deps.credentials.read()).profiles, profile);
       if (again.accessKeyId !== current.accessKeyId) {
         throw new KeyReplacedError(`The key in profile ${profile} changed while keyup was checking it.`, { hint: 'keyup looks at it again at the next check.' });
       }
-      await this.makeRoom(checked, keys, signer, target, progress);
+      // Before anything changes in IAM: a key keyup could not put in place would only be undone.
+      await this.deps.credentials.checkCanReplace(current.accessKeyId);
+      const remaining = await this.makeRoom(checked, listing.keys, signer, target, run);
       let entry: JournalEntry | undefined;
       try {
-        entry = await this.createKey(request, checked, signer, progress);
-        return await this.finish(entry, progress);
+        entry = await this.createKey(request, checked, signer, { ...listing, keys: remaining }, run);
+        return await this.finish(entry, run);
       } catch (error) {
-        await this.record({ profile, at: this.now().toISOString(), oldKeyId: checked.keyId, newKeyId: entry?.newKey?.accessKeyId ?? null, ok: false, error: toKeyupError(error).message });
+        await this.record({ profile, at: this.now().toISOString(), oldKeyId: checked.keyId, newKeyId: entry?.newKey?.accessKeyId ?? null, ok: false, error: toKeyupError(error, profile).message });
         throw error;
       }
     } finally {
@@ -231,6 +288,7 @@ export class Rotator {
     } catch (error) {
       if (isKeyRefused(error)) {
         throw new KeyupError(`The key ${maskKeyId(credentials.accessKeyId)} in profile ${profile} is not valid: AWS does not accept it.`, {
+          code: 'key-invalid',
           hint: `Put a working access key in profile ${profile} (aws configure --profile ${profile}).`,
           cause: error,
         });
@@ -240,6 +298,7 @@ export class Rotator {
     const { userName } = identity;
     if (userName === undefined) {
       throw new KeyupError(`The key in profile ${profile} belongs to ${identity.arn}, which is not an IAM user.`, {
+        code: 'not-an-iam-user',
         hint: 'keyup rotates only the access keys of IAM users; remove this profile from its configuration.',
       });
     }
@@ -248,29 +307,31 @@ export class Rotator {
 
   /**
    * Two keys is IAM's limit. An inactive second key is nobody's working key and goes; an active
-   * one may be in use anywhere, so it is never deleted silently.
+   * one may be in use anywhere, so it is never deleted silently. Returns the keys left.
    */
-  private async makeRoom(checked: Checked, keys: readonly AccessKeyInfo[], signer: AwsCredentials, target: { userName: string; otherUserArn?: string }, progress: Progress): Promise<void> {
+  private async makeRoom(checked: Checked, keys: readonly AccessKeyInfo[], signer: AwsCredentials, target: { userName: string; otherUserArn?: string }, run: Run): Promise<AccessKeyInfo[]> {
     const { profile, user } = checked;
     for (const other of keys.filter((key) => key.accessKeyId !== checked.keyId)) {
       if (other.status === 'Active') {
         throw new KeyupError(
           `User ${user.userName} already has a second active key ${other.accessKeyId} (created ${other.createDate.toISOString()}) besides the one in profile ${profile}, and keyup never deletes an active key it did not make.`,
           {
+            code: 'second-active-key',
             hint: `If that key is not in use, deactivate it (aws iam update-access-key --user-name ${user.userName} --access-key-id ${other.accessKeyId} --status Inactive) and run keyup again.`,
           },
         );
       }
       await this.iam('iam:DeleteAccessKey', profile, signer, target, () => ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials: signer }, other.accessKeyId, user.userName)));
-      progress('make-room', `Deleted the inactive key ${maskKeyId(other.accessKeyId)} of user ${user.userName} to make room for the new key.`);
+      run.note('make-room', `Deleted the inactive key ${maskKeyId(other.accessKeyId)} of user ${user.userName} to make room for the new key.`);
     }
+    return keys.filter((key) => key.accessKeyId === checked.keyId);
   }
 
-  private async createKey(request: RotateRequest, checked: Checked, signer: AwsCredentials, progress: Progress): Promise<JournalEntry> {
+  private async createKey(request: RotateRequest, checked: Checked, signer: AwsCredentials, listing: Listing, run: Run): Promise<JournalEntry> {
     const { profile, user } = checked;
     const userName = user.userName;
-    const creating: JournalEntry = {
-      version: 1,
+    const base: JournalEntry = {
+      version: 2,
       profile,
       step: 'creating',
       startedAt: this.now().toISOString(),
@@ -278,20 +339,25 @@ export class Rotator {
       user: { name: userName, arn: user.arn, account: user.account },
       oldKey: request.settings.oldKey,
       oldKeyId: checked.keyId,
+      knownKeyIds: listing.keys.map((key) => key.accessKeyId),
       ...(request.settings.manageWith === undefined ? {} : { manageWith: request.settings.manageWith }),
     };
-    // Durable before the call: if we die while it is in flight, recovery knows to look for a key.
-    await this.deps.journal.write(creating);
+    let latest = listing;
     let created: NewAccessKey | undefined;
     for (let attempt = 1; created === undefined; attempt++) {
+      const window = this.createWindowFrom(latest);
+      const creating: JournalEntry = { ...base, ...(window === undefined ? {} : { createWindow: window }) };
+      // Durable before the call: if we die while it is in flight, recovery knows to look for a key.
+      await this.deps.journal.write(creating);
       try {
-        created = await this.deps.keyApi.createAccessKey({ credentials: signer }, userName);
+        created = await this.deps.keyApi.createAccessKey({ credentials: signer, signal: AbortSignal.timeout(CREATE_TIMEOUT_MS) }, userName);
       } catch (error) {
         // IAM may have made the key and lost only its answer: remove it before anything else,
         // or it would hold the user's second key slot with a secret nobody has.
-        const profiles = await this.deps.credentials.readProfiles();
-        const removed = await this.removeKeysKeyupCannotName(creating, signer, profiles, progress);
-        const worthRetrying = isRetryableAwsError(error) || (removed > 0 && getAwsErrorCode(error) === 'LimitExceeded');
+        const view = await this.deps.credentials.read();
+        latest = await this.listKeys(creating, signer);
+        const removed = await this.removeKeysKeyupMade(creating, signer, view, latest, run);
+        const worthRetrying = isRetryableAwsError(error) || isAbortTimeout(error) || (removed > 0 && getAwsErrorCode(error) === 'LimitExceeded');
         if (!worthRetrying || attempt >= CREATE_ATTEMPTS) {
           await this.deps.journal.remove(profile);
           throw describeAwsError(error, { action: 'iam:CreateAccessKey', profile, userName, ...otherUser(request.settings.manageWith, user.arn) });
@@ -300,17 +366,28 @@ export class Rotator {
       }
     }
     const entry: JournalEntry = {
-      ...creating,
+      ...base,
       step: 'created',
       newKey: { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey, createDate: created.createDate.toISOString() },
     };
     await this.deps.journal.write(entry);
-    progress('create', `Created the new key ${maskKeyId(created.accessKeyId)} for user ${userName}.`);
+    run.progress('create', `Created the new key ${maskKeyId(created.accessKeyId)} for user ${userName}.`);
     return entry;
   }
 
+  /**
+   * When a CreateAccessKey sent now could have IAM create its key, by IAM's clock: the `Date` of
+   * the last listing moved on by the time that passed here since (a difference of this machine's
+   * clock readings, which does not care how far that clock is from IAM's). Unknown without a `Date`.
+   */
+  private createWindowFrom(listing: Listing): CreateWindow | undefined {
+    if (listing.serverTime === undefined) return undefined;
+    const iamNow = listing.serverTime.getTime() + Math.max(0, this.now().getTime() - listing.localTime.getTime());
+    return { from: new Date(iamNow - CREATE_WINDOW_BEFORE_MS).toISOString(), to: new Date(iamNow + CREATE_WINDOW_AFTER_MS).toISOString() };
+  }
+
   /** Carries a rotation from `created`, `verified` or `written` to its end. */
-  private async finish(start: JournalEntry, progress: Progress): Promise<RotateOutcome> {
+  private async finish(start: JournalEntry, run: Run): Promise<RotateOutcome> {
     const newKey = start.newKey;
     if (newKey === undefined) throw new Error(`journal of ${start.profile} at step ${start.step} has no new key`);
     const fresh: AwsCredentials = { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey };
@@ -328,37 +405,27 @@ export class Rotator {
           ...this.deps.verifyInit,
         });
       } catch (error) {
-        if (error instanceof KeyNotVerifiedError) await this.undo(entry, 'was not accepted by AWS', progress);
+        if (error instanceof KeyNotVerifiedError) await this.undo(entry, 'was not accepted by AWS', run);
         throw error;
       }
-      progress('verify', `AWS accepts the new key ${maskKeyId(newKey.accessKeyId)} as user ${entry.user.name}.`);
+      run.progress('verify', `AWS accepts the new key ${maskKeyId(newKey.accessKeyId)} as user ${entry.user.name}.`);
       entry = { ...entry, step: 'verified' };
       await this.deps.journal.write(entry);
     }
 
-    let profiles: readonly string[] = [];
     if (entry.step === 'verified') {
-      const holders = (await this.deps.credentials.readProfiles()).filter((p) => p.kind === 'long-term' && p.accessKeyId === newKey.accessKeyId);
-      // A crash after the rename but before the journal said so: the file is already done.
-      profiles = holders.length > 0 ? holders.map((p) => p.name) : await this.deps.credentials.replaceKey(entry.oldKeyId, fresh);
-      if (profiles.length === 0) {
-        await this.undo(entry, 'could not be written because no profile holds the old key any more', progress);
-        throw new KeyupError(`No profile in ${this.deps.credentials.path} holds the old key ${maskKeyId(entry.oldKeyId)} any more, so keyup did not write the new key.`, {
-          hint: 'The file was changed while keyup rotated it; the new key was deleted and nothing else changed.',
-        });
-      }
-      progress('write', `Wrote the new key ${maskKeyId(newKey.accessKeyId)} to profile${profiles.length > 1 ? 's' : ''} ${profiles.join(', ')} in ${this.deps.credentials.path}.`);
+      await this.writeNewKey(entry, fresh, run);
       entry = { ...entry, step: 'written' };
       await this.deps.journal.write(entry);
     }
 
-    await this.retireOldKey(entry, fresh, progress);
-    if (profiles.length === 0) {
-      profiles = (await this.deps.credentials.readProfiles()).filter((p) => p.kind === 'long-term' && p.accessKeyId === newKey.accessKeyId).map((p) => p.name);
-    }
+    const holders = await this.confirmInPlace(entry, fresh, run);
+    await this.retireOldKey(entry, fresh, run);
+    // Kept, not removed: the safety copy of the new secret (see `SAFETY_COPY_MS`).
+    await this.deps.journal.write({ ...entry, step: 'retired', retiredAt: this.now().toISOString() });
+    const profiles = holders.map((holder) => formatHolders([holder]));
     await this.record({ profile: entry.profile, at: this.now().toISOString(), oldKeyId: entry.oldKeyId, newKeyId: newKey.accessKeyId, ok: true, profiles });
-    await this.deps.journal.remove(entry.profile);
-    progress('done', `Rotated profile ${entry.profile}: ${maskKeyId(entry.oldKeyId)} → ${maskKeyId(newKey.accessKeyId)}.`);
+    run.progress('done', `Rotated profile ${entry.profile}: ${maskKeyId(entry.oldKeyId)} → ${maskKeyId(newKey.accessKeyId)}.`);
     return {
       kind: 'rotated',
       profile: entry.profile,
@@ -367,7 +434,88 @@ export class Rotator {
       newKeyId: newKey.accessKeyId,
       keyCreated: new Date(newKey.createDate),
       profiles,
+      notes: run.notes,
     };
+  }
+
+  /**
+   * Puts the verified new key into every profile that holds the old one. A write that fails is
+   * undone, not left waiting: unless a fresh read shows the new key already in a file, the new
+   * key is deleted again and the old key stays the user's one key.
+   */
+  private async writeNewKey(entry: JournalEntry, fresh: AwsCredentials, run: Run): Promise<void> {
+    const view = await this.deps.credentials.read();
+    if (view.holdersOf(entry.oldKeyId).length === 0) {
+      // A crash after the rename but before the journal said so: the file is already done.
+      if (view.holdersOf(fresh.accessKeyId).length > 0) return;
+      await this.undo(entry, 'could not be written because no profile holds the old key any more', run);
+      throw new KeyupError(`No profile in ${this.deps.credentials.path} holds the old key ${maskKeyId(entry.oldKeyId)} any more, so keyup did not write the new key.`, {
+        code: 'credentials-file',
+        hint: 'The file was changed while keyup rotated it; the new key was deleted and nothing else changed.',
+      });
+    }
+    let replaced;
+    try {
+      replaced = await this.deps.credentials.replaceKey(entry.oldKeyId, fresh);
+    } catch (error) {
+      const after = await this.deps.credentials.read().catch(() => undefined);
+      if (after === undefined || after.holdersOf(fresh.accessKeyId).length > 0) throw error;
+      await this.undo(entry, 'could not be written to the credentials file', run);
+      const failure = toKeyupError(error, entry.profile);
+      throw new KeyupError(`${failure.message} keyup deleted the new key again, so the old key ${maskKeyId(entry.oldKeyId)} stays in use.`, {
+        code: failure.code,
+        ...(failure.hint === undefined ? {} : { hint: failure.hint }),
+        cause: error,
+      });
+    }
+    run.progress('write', `Wrote the new key ${maskKeyId(fresh.accessKeyId)} to ${describeHolders(replaced.profiles)} of ${this.deps.credentials.path}.`);
+  }
+
+  /**
+   * The old key goes only once a fresh read shows the new key where the old one was. Another
+   * program that read the file before keyup's write may have saved its stale copy after it; then
+   * the new key is applied again, and if that keeps happening the old key stays.
+   */
+  private async confirmInPlace(entry: JournalEntry, fresh: AwsCredentials, run: Run): Promise<readonly KeyHolder[]> {
+    for (let attempt = 0; ; attempt++) {
+      const view = await this.deps.credentials.read();
+      const stale = view.holdersOf(entry.oldKeyId);
+      if (stale.length === 0) {
+        const holders = view.holdersOf(fresh.accessKeyId);
+        if (holders.length > 0) return holders;
+        throw new KeyupError(`No profile in ${this.deps.credentials.path} holds the new key ${maskKeyId(fresh.accessKeyId)} or the old key ${maskKeyId(entry.oldKeyId)} any more, so keyup left both keys active.`, {
+          code: 'credentials-file',
+          hint: `Put profile ${entry.profile} back (keyup kept the new key in ${this.deps.journal.pathOf(entry.profile)}); keyup looks again at the next check.`,
+        });
+      }
+      if (attempt >= REAPPLY_ATTEMPTS) {
+        throw new KeyupError(`Another program keeps writing the old key ${maskKeyId(entry.oldKeyId)} back into ${describeHolders(stale)}, so keyup left the old key active.`, {
+          code: 'credentials-file',
+          hint: 'Close what rewrites the file (an editor that has it open, a dotfile sync); keyup finishes the rotation at the next check.',
+        });
+      }
+      run.note('write', `Another program wrote the old key back into ${describeHolders(stale)} after keyup's write; keyup wrote the new key ${maskKeyId(fresh.accessKeyId)} again.`);
+      await this.deps.credentials.replaceKey(entry.oldKeyId, fresh);
+    }
+  }
+
+  /**
+   * A finished rotation's safety copy at work: the retired key written back into a file (a stale
+   * copy saved, a backup restored) is replaced by the new key again. Once the copy is old enough
+   * and nothing holds the retired key, it is removed.
+   */
+  private async keepNewKeyInPlace(entry: JournalEntry, run: Run): Promise<void> {
+    const newKey = entry.newKey;
+    if (newKey === undefined) return;
+    const view = await this.deps.credentials.read();
+    const stale = view.holdersOf(entry.oldKeyId);
+    if (stale.length > 0) {
+      await this.deps.credentials.replaceKey(entry.oldKeyId, { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey });
+      run.note('recover', `Put the new key ${maskKeyId(newKey.accessKeyId)} back into ${describeHolders(stale)}: another program had written the retired key ${maskKeyId(entry.oldKeyId)} back.`);
+      return;
+    }
+    const retiredAt = Date.parse(entry.retiredAt ?? entry.startedAt);
+    if (!(this.now().getTime() - retiredAt < SAFETY_COPY_MS)) await this.deps.journal.remove(entry.profile);
   }
 
   /**
@@ -378,8 +526,8 @@ export class Rotator {
    * working if someone disabled the old key meanwhile. A refusal of the new key is only IAM
    * still propagating it, and is waited out.
    */
-  private async retireOldKey(entry: JournalEntry, fresh: AwsCredentials, progress: Progress): Promise<void> {
-    const signer = entry.manageWith === undefined ? fresh : this.signerFor(await this.deps.credentials.readProfiles(), entry.profile, entry.manageWith);
+  private async retireOldKey(entry: JournalEntry, fresh: AwsCredentials, run: Run): Promise<void> {
+    const signer = entry.manageWith === undefined ? fresh : this.signerFor((await this.deps.credentials.read()).profiles, entry.profile, entry.manageWith);
     const { keyApi } = this.deps;
     const userName = entry.user.name;
     const action: AwsAction = entry.oldKey === 'delete' ? 'iam:DeleteAccessKey' : 'iam:UpdateAccessKey';
@@ -394,55 +542,82 @@ export class Rotator {
         { attempts: 8, baseDelayMs: 500, maxDelayMs: 8_000, ...this.retryInit(), isRetryable: (error) => isRetryableAwsError(error) || isKeyRefused(error) },
       );
     } catch (error) {
+      if (isKeyRefused(error) && entry.manageWith === undefined) {
+        // STS took the new key, IAM not yet: it reaches every part of IAM in its own time.
+        throw new KeyupError(`IAM does not accept the new key ${maskKeyId(fresh.accessKeyId)} of profile ${entry.profile} yet, so the old key ${maskKeyId(entry.oldKeyId)} is still active.`, {
+          code: 'retire-pending',
+          hint: 'New keys take a while to reach all of IAM; the new key is in place and keyup retires the old one at the next check. Nothing needs doing.',
+          cause: error,
+        });
+      }
       const cause = describeAwsError(error, { action, profile: entry.profile, userName, ...otherUser(entry.manageWith, entry.user.arn) });
       throw new KeyupError(`The new key of profile ${entry.profile} is in place, but the old key ${maskKeyId(entry.oldKeyId)} could not be retired: ${cause.message}`, {
+        code: 'retire-pending',
         hint: `${cause.hint ?? ''} keyup retries at the next check.`.trim(),
         cause: error,
       });
     }
-    progress('retire', `${entry.oldKey === 'delete' ? 'Deleted' : 'Deactivated'} the old key ${maskKeyId(entry.oldKeyId)}.`);
+    run.progress('retire', `${entry.oldKey === 'delete' ? 'Deleted' : 'Deactivated'} the old key ${maskKeyId(entry.oldKeyId)}.`);
   }
 
   /** Takes back a new key that was never written to the file; the old key stays in use. */
-  private async undo(entry: JournalEntry, why: string, progress: Progress): Promise<void> {
+  private async undo(entry: JournalEntry, why: string, run: Run): Promise<void> {
     const newKeyId = entry.newKey?.accessKeyId;
     if (newKeyId === undefined) return;
-    const signer = this.signerFor(await this.deps.credentials.readProfiles(), entry.profile, entry.manageWith, entry.oldKeyId);
+    const signer = this.signerFor((await this.deps.credentials.read()).profiles, entry.profile, entry.manageWith, entry.oldKeyId);
     try {
       await retry(() => ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials: signer }, newKeyId, entry.user.name)), this.retryInit());
     } catch (error) {
       // The journal stays, so the next run tries again; the file still holds the old key.
       throw new KeyupError(`The new key ${maskKeyId(newKeyId)} of profile ${entry.profile} ${why}, and deleting it again failed too.`, {
+        code: 'key-not-verified',
         hint: 'The old key is still in use; keyup tries to delete the new key again at the next check.',
         cause: error,
       });
     }
     await this.deps.journal.remove(entry.profile);
-    progress('verify', `Deleted the new key ${maskKeyId(newKeyId)} again; the old key ${maskKeyId(entry.oldKeyId)} stays in use.`);
+    run.note('verify', `Deleted the new key ${maskKeyId(newKeyId)} again; the old key ${maskKeyId(entry.oldKeyId)} stays in use.`);
+  }
+
+  private async listKeys(entry: JournalEntry, signer: AwsCredentials): Promise<Listing> {
+    const target = { userName: entry.user.name, ...otherUser(entry.manageWith, entry.user.arn) };
+    const listed: AccessKeyList = await this.iam('iam:ListAccessKeys', entry.profile, signer, target, () => this.deps.keyApi.listAccessKeys({ credentials: signer }, entry.user.name));
+    return { ...listed, localTime: this.now() };
+  }
+
+  /** Whether IAM still has the journal's new key (an undo whose answer was lost may have deleted it). */
+  private async newKeyExists(entry: JournalEntry, view: FileView): Promise<boolean> {
+    const signer = this.signerFor(view.profiles, entry.profile, entry.manageWith, entry.oldKeyId);
+    const { keys } = await this.listKeys(entry, signer);
+    return keys.some((key) => key.accessKeyId === entry.newKey?.accessKeyId);
   }
 
   /**
-   * Deletes the keys of the user that keyup may have made without seeing their secret: not the
-   * old key, in no profile of the file, and created around the time the rotation began. Before
-   * CreateAccessKey the user had only the old key (make room ensured it), so such a key is ours.
+   * Deletes the key an interrupted CreateAccessKey made, and only that one: a key none of whose
+   * id existed before the call (the journal lists them), held by no profile, and created inside
+   * the journal's window by IAM's own clock. A key made by someone else outside the window is
+   * left alone (the rotation's make-room step then names it); without a window (IAM's clock was
+   * unknown), nothing is deleted.
    */
-  private async removeKeysKeyupCannotName(entry: JournalEntry, signer: AwsCredentials, profiles: readonly FileProfile[], progress: Progress): Promise<number> {
-    const known = new Set([entry.oldKeyId, ...profiles.flatMap((p) => (p.kind === 'other' ? [] : [p.accessKeyId]))]);
-    const started = Date.parse(entry.startedAt);
+  private async removeKeysKeyupMade(entry: JournalEntry, signer: AwsCredentials, view: FileView, listing: Listing, run: Run): Promise<number> {
+    const window = entry.createWindow;
+    if (window === undefined || entry.knownKeyIds === undefined) return 0;
+    const known = new Set([entry.oldKeyId, ...entry.knownKeyIds]);
+    const from = Date.parse(window.from);
+    const to = Date.parse(window.to);
+    const ours = listing.keys.filter((key) => {
+      const created = key.createDate.getTime();
+      return !known.has(key.accessKeyId) && view.holdersOf(key.accessKeyId).length === 0 && created >= from && created <= to;
+    });
     const userName = entry.user.name;
     const target = { userName, ...otherUser(entry.manageWith, entry.user.arn) };
-    const keys = await this.iam('iam:ListAccessKeys', entry.profile, signer, target, () => this.deps.keyApi.listAccessKeys({ credentials: signer }, userName));
-    const orphans = keys.filter((key) => {
-      const created = key.createDate.getTime();
-      return !known.has(key.accessKeyId) && created >= started - CREATE_WINDOW_BEFORE_MS && created <= started + CREATE_WINDOW_AFTER_MS;
-    });
-    for (const orphan of orphans) {
+    for (const orphan of ours) {
       await this.iam('iam:DeleteAccessKey', entry.profile, signer, target, () =>
         ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials: signer }, orphan.accessKeyId, userName)),
       );
-      progress('recover', `Deleted the key ${maskKeyId(orphan.accessKeyId)} that an interrupted CreateAccessKey made for user ${userName}.`);
+      run.note('recover', `Deleted the key ${maskKeyId(orphan.accessKeyId)} (created ${orphan.createDate.toISOString()}) that an interrupted CreateAccessKey made for user ${userName}; nobody had its secret.`);
     }
-    return orphans.length;
+    return ours.length;
   }
 
   /** The history is informative: failing to write it never fails a rotation. */
@@ -476,12 +651,14 @@ export class Rotator {
     const found = profiles.find((p) => p.name === profile);
     if (found === undefined) {
       throw new KeyupError(`Profile ${profile} is not in the credentials file ${this.deps.credentials.path}.`, {
+        code: 'profile-unusable',
         hint: `Add it (aws configure --profile ${profile}) or stop managing it in keyup's configuration.`,
       });
     }
     if (found.kind !== 'long-term') {
       const what = found.kind === 'temporary' ? 'holds temporary credentials' : 'gets its credentials another way (a role, SSO, credential_process, or keys in the AWS config file)';
       throw new KeyupError(`Profile ${profile} ${what}, and keyup rotates only long-term access keys in the credentials file.`, {
+        code: 'profile-unusable',
         hint: `Stop managing profile ${profile} in keyup's configuration.`,
       });
     }
@@ -500,6 +677,7 @@ export class Rotator {
     const admin = profiles.find((p) => p.name === manageWith);
     if (admin === undefined || admin.kind === 'other') {
       throw new KeyupError(`Profile ${manageWith}, which manages profile ${profile}, holds no access key in ${this.deps.credentials.path}.`, {
+        code: 'profile-unusable',
         hint: `Put credentials in profile ${manageWith}, or change manage_with for profile ${profile}.`,
       });
     }
@@ -507,15 +685,23 @@ export class Rotator {
     return admin.kind === 'temporary' ? { accessKeyId, secretAccessKey, sessionToken: admin.sessionToken } : { accessKeyId, secretAccessKey };
   }
 
-  private progressFor(profile: string, onProgress: RotateRequest['onProgress']): Progress {
-    return (step, message) => {
+  private startRun(profile: string, onProgress: RotateRequest['onProgress']): Run {
+    const notes: string[] = [];
+    const progress = (step: ProgressStep, message: string) => {
       this.deps.logger.info({ profile, step }, message);
       onProgress?.({ profile, step, message });
     };
+    return {
+      profile,
+      notes,
+      progress,
+      note(step, message) {
+        notes.push(message);
+        progress(step, message);
+      },
+    };
   }
 }
-
-type Progress = (step: ProgressStep, message: string) => void;
 
 /** The profile's key was replaced between the check and the lock. */
 class KeyReplacedError extends KeyupError {}
@@ -528,6 +714,11 @@ export function describeDeferral(deferral: Deferral): string {
   return `Deferred ${until}: profile ${deferral.profile} holds temporary credentials that AWS still accepts.`;
 }
 
+/** "profile default" or "profiles default, legacy (AWS config)". */
+function describeHolders(holders: readonly KeyHolder[]): string {
+  return `profile${holders.length === 1 ? '' : 's'} ${formatHolders(holders)}`;
+}
+
 function isTemporary(profile: FileProfile): profile is Extract<FileProfile, { kind: 'temporary' }> {
   return profile.kind === 'temporary';
 }
@@ -535,6 +726,11 @@ function isTemporary(profile: FileProfile): profile is Extract<FileProfile, { ki
 /** For a `manage_with` profile, AccessDenied's policy must name the managed user, not the signer. */
 function otherUser(manageWith: string | undefined, userArn: string): { otherUserArn?: string } {
   return manageWith === undefined ? {} : { otherUserArn: userArn };
+}
+
+/** keyup's own deadline on a call (AbortSignal.timeout) ran out: like a network timeout. */
+function isAbortTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
 }
 
 /** Deleting or deactivating a key that is already gone is done, not failed. */
@@ -546,9 +742,22 @@ async function ignoreNoSuchEntity(call: Promise<void>): Promise<void> {
   }
 }
 
-function toKeyupError(error: unknown): KeyupError {
+/**
+ * Every failure as a KeyupError a person can act on. An OS error (a full disk, a permission)
+ * says what and where; anything else is named as unexpected, with --debug to learn more.
+ */
+function toKeyupError(error: unknown, profile: string): KeyupError {
   if (error instanceof KeyupError) return error;
-  return new KeyupError(`An unexpected error stopped the rotation (${error instanceof Error ? error.name : 'unknown'}).`, {
+  const code = getErrorCode(error);
+  if (code !== undefined && /^E[A-Z]+$/.test(code)) {
+    const path = typeof (error as { path?: unknown }).path === 'string' ? ` ${(error as { path: string }).path}` : '';
+    return new KeyupError(`keyup could not finish with profile ${profile}: the file system refused${path} (${describeFsError(error)}).`, {
+      code: 'state',
+      hint: 'Fix that, then run keyup again; a rotation in progress resumes from its journal.',
+      cause: error,
+    });
+  }
+  return new KeyupError(`An unexpected error stopped the rotation of profile ${profile} (${error instanceof Error ? error.name : 'unknown'}).`, {
     hint: 'Run again with --debug for details.',
     cause: error,
   });

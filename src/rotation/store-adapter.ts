@@ -1,5 +1,5 @@
 import type { CredentialsStore } from '../credentials/index.js';
-import type { CredentialsFile, FileProfile } from './credentials-file.js';
+import type { CredentialsFile, FileProfile, FileView, KeyHolder } from './credentials-file.js';
 
 /**
  * The credentials store as the rotation engine sees it. Profiles pass through as the store made
@@ -10,12 +10,21 @@ import type { CredentialsFile, FileProfile } from './credentials-file.js';
 export function createCredentialsFile(store: CredentialsStore, path: string): CredentialsFile {
   return {
     path,
-    async readProfiles() {
+    async read(): Promise<FileView> {
       const snapshot = await store.read();
-      return snapshot.profiles.map((profile): FileProfile => (profile.source === 'credentials' ? profile : { name: profile.name, kind: 'other' }));
+      return {
+        profiles: snapshot.profiles.map((profile): FileProfile => (profile.source === 'credentials' ? profile : { name: profile.name, kind: 'other' })),
+        holdersOf: (accessKeyId) => snapshot.keyHolders.get(accessKeyId) ?? [],
+      };
     },
     async replaceKey(oldKeyId, next) {
-      return (await store.replaceKey(oldKeyId, { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey })).changed;
+      const result = await store.replaceKey(oldKeyId, { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey });
+      const profiles: KeyHolder[] = [
+        ...result.changed.map((profile) => ({ file: 'credentials' as const, profile })),
+        ...result.changedInConfig.map((profile) => ({ file: 'config' as const, profile })),
+      ];
+      return { profiles };
     },
+    checkCanReplace: (oldKeyId) => store.checkCanReplace(oldKeyId),
   };
 }

@@ -1,10 +1,17 @@
 import { ExitCode } from '../errors.js';
-import { maskKeyId } from '../log.js';
+import { maskKeyId } from '../present/key-id.js';
 import { getDueDate } from './policy.js';
 import { describeDeferral, type RotateOutcome } from './rotator.js';
 
-/** One line per profile for a person or a cron mail; key ids masked, never a secret. */
-export function formatOutcome(outcome: RotateOutcome, maxAgeDays: number): string {
+/**
+ * One line per profile for a person or a cron mail, then one per note (a key deleted besides the
+ * rotated one, a file put right again); key ids masked, never a secret.
+ */
+export function formatOutcome(outcome: RotateOutcome, maxAgeDays: number): string[] {
+  return [formatResult(outcome, maxAgeDays), ...outcome.notes.map((note) => `${outcome.profile}: ${note}`)];
+}
+
+function formatResult(outcome: RotateOutcome, maxAgeDays: number): string {
   switch (outcome.kind) {
     case 'rotated':
       return `${outcome.profile} (${outcome.userName}): rotated ${maskKeyId(outcome.oldKeyId)} → ${maskKeyId(outcome.newKeyId)} in profile${outcome.profiles.length > 1 ? 's' : ''} ${outcome.profiles.join(', ')}.`;

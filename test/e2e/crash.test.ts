@@ -31,6 +31,10 @@ async function restartAndCheck(s: Scene, options: { oldKey?: 'delete' | 'deactiv
   await expectRotatedCleanly(s, options);
 }
 
+function everySecretBut(s: Scene, kept: string): string[] {
+  return [...s.aliceSecrets, s.bob.secretAccessKey].filter((secret) => secret !== kept);
+}
+
 /** One rotation happened, completely: a working new key in the file, nothing orphaned, left behind or leaked. */
 async function expectRotatedCleanly(s: Scene, { oldKey = 'delete' }: { oldKey?: 'delete' | 'deactivate' } = {}): Promise<void> {
   s.snapshotSecrets();
@@ -56,12 +60,17 @@ async function expectRotatedCleanly(s: Scene, { oldKey = 'delete' }: { oldKey?: 
     sts.destroy();
   }
 
-  expect(await s.exists(s.journalFile)).toBe(false);
+  // The journal is left only as the finished rotation's safety copy of the new key.
+  expect(JSON.parse(await readFile(s.journalFile, 'utf8'))).toMatchObject({ step: 'retired', newKey: { accessKeyId: inFile.accessKeyId } });
   expect(await s.exists(s.lockFile)).toBe(false);
 
   // No secret in any output, the log or the state folder. Backups are copies of the file taken
-  // before a rewrite: the old secret (and bob's) is in them by design, the new one never.
+  // before a rewrite: the old secret (and bob's) is in them by design, the new one never; the
+  // safety copy holds the new secret and no other.
   const state = await s.readStateFiles();
+  const safetyCopy = state.get(s.journalFile) ?? '';
+  for (const secret of [...everySecretBut(s, inFile.secretAccessKey)]) expect(safetyCopy).not.toContain(secret);
+  state.delete(s.journalFile);
   expect(state.get(s.logFile)).toMatch(/Rotated profile default/);
   const everySecret = [...s.aliceSecrets, s.bob.secretAccessKey];
   expect(s.aliceSecrets.has(inFile.secretAccessKey)).toBe(true);

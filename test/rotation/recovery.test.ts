@@ -49,7 +49,9 @@ describe('recovery of a rotation that stopped at "verified"', () => {
   async function expectFinished() {
     expect(h.keysOf('alice').map((key) => key.accessKeyId)).toEqual([fresh.accessKeyId]);
     const state = await h.readStateFiles();
-    expect([...state.keys()].filter((path) => path.includes('/journal/') || path.endsWith('rotation.lock'))).toEqual([]);
+    expect([...state.keys()].filter((path) => path.endsWith('rotation.lock'))).toEqual([]);
+    // Only the finished rotation's safety copy is left in the journal.
+    expect(await new Journal({ fs: nodeFs, stateDir: h.paths.stateDir }).read('default')).toMatchObject({ step: 'retired', newKey: { accessKeyId: fresh.accessKeyId } });
     expect(await h.rotate()).toMatchObject({ kind: 'current', keyId: fresh.accessKeyId });
   }
 
@@ -88,14 +90,15 @@ describe('recovery of a rotation that stopped at "creating"', () => {
     await h?.close();
   });
 
-  async function crashedWhileCreating() {
+  /** The journal as keyup writes it before the call: the keys it knew, and IAM's time window. */
+  async function crashedWhileCreating({ evidence = true }: { evidence?: boolean } = {}) {
     h = await createRotationHarness();
     h.emulator.createUser({ userName: 'alice' });
     const old = h.emulator.createAccessKey({ userName: 'alice', createDate: daysAgo(10) });
     await h.writeCredentials(credentialsFile(old));
     const startedAt = new Date();
     await new Journal({ fs: nodeFs, stateDir: h.paths.stateDir }).write({
-      version: 1,
+      version: evidence ? 2 : 1,
       profile: 'default',
       step: 'creating',
       startedAt: startedAt.toISOString(),
@@ -103,6 +106,9 @@ describe('recovery of a rotation that stopped at "creating"', () => {
       user: { name: 'alice', arn: `arn:aws:iam::${h.emulator.accountId}:user/alice`, account: h.emulator.accountId },
       oldKey: 'delete',
       oldKeyId: old.accessKeyId,
+      ...(evidence
+        ? { knownKeyIds: [old.accessKeyId], createWindow: { from: new Date(startedAt.getTime() - 5_000).toISOString(), to: new Date(startedAt.getTime() + 30_000).toISOString() } }
+        : {}),
     });
     const orphan = h.emulator.createAccessKey({ userName: 'alice', createDate: new Date(startedAt.getTime() + 200) });
     return { old, orphan };
@@ -122,6 +128,13 @@ describe('recovery of a rotation that stopped at "creating"', () => {
     await crashedWhileCreating();
     expect(await h.rotator.recoverAll({ except: new Set(['default']) })).toEqual([]);
     expect(await new Journal({ fs: nodeFs, stateDir: h.paths.stateDir }).listProfiles()).toEqual(['default']);
+  });
+
+  it('deletes nothing when the journal holds no evidence that keyup made the key (written by an older keyup)', async () => {
+    const { old, orphan } = await crashedWhileCreating({ evidence: false });
+    const outcome = await h.rotate();
+    expect(outcome).toMatchObject({ kind: 'failed', error: { code: 'second-active-key' } });
+    expect(h.keysOf('alice').map((key) => key.accessKeyId)).toEqual([old.accessKeyId, orphan.accessKeyId]);
   });
 
   it('cleans up, without rotating, the journal of a profile no longer managed', async () => {

@@ -41,7 +41,7 @@ describe('Rotator against the emulator', () => {
     expect(text).toContain(`aws_access_key_id=${keyId}\n`);
   }
 
-  it('rotates a due key: new key in the file, old key deleted, history kept, journal gone', async () => {
+  it('rotates a due key: new key in the file, old key deleted, history kept, journal kept only as the safety copy', async () => {
     const old = await seedAlice(100);
     const original = await h.readCredentials();
     const outcome = await h.rotate();
@@ -62,8 +62,13 @@ describe('Rotator against the emulator', () => {
     for (const [path] of backups) state.delete(path);
     const history = JSON.parse(state.get(`${h.paths.stateDir}/history.json`)!) as unknown[];
     expect(history).toEqual([expect.objectContaining({ profile: 'default', oldKeyId: old.accessKeyId, newKeyId: fresh.accessKeyId, ok: true })]);
-    expect([...state.keys()].filter((path) => path.includes('/journal/'))).toEqual([]);
-    // No secret of the run anywhere but the credentials file: not in state, not in the log.
+    // The journal stays as the rotation's safety copy of the new secret, and holds nothing else.
+    const journals = [...state].filter(([path]) => path.includes('/journal/'));
+    expect(journals.map(([path]) => path)).toEqual([`${h.paths.stateDir}/journal/default.json`]);
+    expect(JSON.parse(journals[0]![1])).toMatchObject({ step: 'retired', newKey: { accessKeyId: fresh.accessKeyId, secretAccessKey: fresh.secretAccessKey } });
+    expect(journals[0]![1]).not.toContain(old.secretAccessKey);
+    state.delete(`${h.paths.stateDir}/journal/default.json`);
+    // No secret of the run anywhere else but the credentials file: not in state, not in the log.
     for (const secret of [old.secretAccessKey, fresh.secretAccessKey]) {
       for (const [path, text] of state) expect(text, path).not.toContain(secret);
       expect(h.logLines.join('\n')).not.toContain(secret);
@@ -76,7 +81,7 @@ describe('Rotator against the emulator', () => {
     expect(await h.rotate()).toMatchObject({ kind: 'rotated' });
     expect(h.keysOf('alice')).toHaveLength(1);
     expect(h.logLines.some((line) => line.includes('Could not record the rotation of profile default'))).toBe(true);
-    expect([...(await h.readStateFiles()).keys()].filter((path) => path.includes('/journal/'))).toEqual([]);
+    expect(JSON.parse((await h.readStateFiles()).get(`${h.paths.stateDir}/journal/default.json`) ?? '{}')).toMatchObject({ step: 'retired' });
   });
 
   it('leaves a key that is not due alone and says how old it is', async () => {

@@ -5,9 +5,17 @@ import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulat
 import { createSdkKeyApi } from '../../src/aws/sdk-key-api.js';
 import { getDefaultConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log.js';
+import * as nodeFs from 'node:fs';
+import { CredentialsStore } from '../../src/credentials/index.js';
+import type { FileSystem } from '../../src/fs/fs.js';
 import { createRotator } from '../../src/once.js';
 import { resolvePaths, type KeyupPaths } from '../../src/paths.js';
-import type { RotateOutcome, RotateRequest, RotationSettings, Rotator } from '../../src/rotation/rotator.js';
+import type { CredentialsFile } from '../../src/rotation/credentials-file.js';
+import { History } from '../../src/rotation/history.js';
+import { Journal } from '../../src/rotation/journal.js';
+import { RotationLock } from '../../src/rotation/lock.js';
+import { Rotator, type RotateOutcome, type RotateRequest, type RotationSettings } from '../../src/rotation/rotator.js';
+import { createCredentialsFile } from '../../src/rotation/store-adapter.js';
 import { createTempHome, type TempHome } from './temp-home.js';
 
 export const DAY_MS = 86_400_000;
@@ -35,7 +43,14 @@ export interface RotationHarness {
   close(): Promise<void>;
 }
 
-export async function createRotationHarness(options: EmulatorOptions = {}, verifyInit = fastVerify): Promise<RotationHarness> {
+export interface HarnessInit {
+  /** The file system under the store, the journal, the history and the lock; default node:fs. */
+  fs?: FileSystem;
+  /** Wraps the credentials file as the engine sees it, to interleave another writer with keyup's. */
+  wrapCredentials?: (file: CredentialsFile) => CredentialsFile;
+}
+
+export async function createRotationHarness(options: EmulatorOptions = {}, verifyInit = fastVerify, init: HarnessInit = {}): Promise<RotationHarness> {
   const emulator = await startEmulator(options);
   const home = await createTempHome();
   const paths = resolvePaths({ env: home.env, home: home.dir });
@@ -49,7 +64,10 @@ export async function createRotationHarness(options: EmulatorOptions = {}, verif
   const logger = createLogger({ destination: logStream, level: 'debug' });
   const keyApi = createSdkKeyApi({ iamEndpoint: emulator.endpoint, stsEndpoint: emulator.endpoint, requestTimeoutMs: 2_000, connectionTimeoutMs: 1_000 });
   const config = getDefaultConfig(paths.keyupConfigFile, home.env, home.dir);
-  const rotator = await createRotator(paths, config, logger, home.env, { keyApi, verifyInit });
+  const rotator =
+    init.fs === undefined && init.wrapCredentials === undefined
+      ? await createRotator(paths, config, logger, home.env, { keyApi, verifyInit })
+      : createCustomRotator(init, paths, keyApi, logger, verifyInit);
 
   return {
     emulator,
@@ -81,4 +99,18 @@ export async function createRotationHarness(options: EmulatorOptions = {}, verif
       await home.remove();
     },
   };
+}
+
+/** The same wiring as createRotator, with the file system or the credentials file replaced. */
+function createCustomRotator({ fs = nodeFs, wrapCredentials = (file) => file }: HarnessInit, paths: KeyupPaths, keyApi: ReturnType<typeof createSdkKeyApi>, logger: ReturnType<typeof createLogger>, verifyInit: typeof fastVerify): Rotator {
+  const store = new CredentialsStore({ fs, paths });
+  return new Rotator({
+    keyApi,
+    credentials: wrapCredentials(createCredentialsFile(store, paths.credentialsFile)),
+    journal: new Journal({ fs, stateDir: paths.stateDir }),
+    history: new History({ fs, stateDir: paths.stateDir }),
+    lock: new RotationLock({ fs, stateDir: paths.stateDir }),
+    logger,
+    verifyInit,
+  });
 }
