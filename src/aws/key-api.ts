@@ -69,4 +69,10 @@ export interface KeyApi {
   updateAccessKey(ctx: CallContext, accessKeyId: string, status: AccessKeyStatus, userName?: string): Promise<void>;
   deleteAccessKey(ctx: CallContext, accessKeyId: string, userName?: string): Promise<void>;
   getAccessKeyLastUsed(ctx: CallContext, accessKeyId: string): Promise<AccessKeyLastUsed>;
+  /**
+   * Forgets every client and connection made so far, and the credentials they hold; the next
+   * call makes new ones. The engine calls it at the end of each check, so that an idle daemon
+   * holds no secret and no socket. Calls still running finish first on what they had.
+   */
+  release?(): void;
 }
