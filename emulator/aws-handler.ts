@@ -18,6 +18,7 @@ import type { FaultPlan } from './faults.js';
 import { IAM_ACTIONS } from './iam-actions.js';
 import { createRequestId } from './ids.js';
 import { collectParams, readBody } from './query-protocol.js';
+import type { RateLimiter } from './rate-limit.js';
 import { parseAuthorization, type SignedRequest } from './sigv4.js';
 import type { EmulatorState } from './state.js';
 import { STS_ACTIONS } from './sts-actions.js';
@@ -33,6 +34,7 @@ export interface AwsHandlerInit {
   state: EmulatorState;
   log: CallLog;
   faults: FaultPlan;
+  rateLimiter: RateLimiter;
   clock: () => Date;
   maxBodyBytes: number;
   /** Aborted when the emulator stops, so that no delayed answer outlives it. */
@@ -61,11 +63,11 @@ function recordUse(caller: Caller, now: Date): void {
 }
 
 /**
- * One IAM or STS request end to end: read and parse the awsQuery body, authenticate, apply
- * injected faults, run the action, answer in AWS's XML — and log it. Nothing a client sends
- * may throw out of here.
+ * One IAM or STS request end to end: read and parse the awsQuery body, authenticate, take a
+ * token from the service's rate limit, apply injected faults, run the action, answer in AWS's
+ * XML — and log it. Nothing a client sends may throw out of here.
  */
-export function createAwsHandler({ state, log, faults, clock, maxBodyBytes, signal }: AwsHandlerInit) {
+export function createAwsHandler({ state, log, faults, rateLimiter, clock, maxBodyBytes, signal }: AwsHandlerInit) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = createRequestId();
     const entry: CallLogEntry = {
@@ -131,6 +133,13 @@ export function createAwsHandler({ state, log, faults, clock, maxBodyBytes, sign
       const request: SignedRequest = { method, path, query: queryValues(search), headers: req.headers, body: read.body };
       const caller = await authenticate({ request, auth, service, state, now: clock() });
       entry.userName = caller.user.name;
+
+      // The limit is the account's, so only a request authenticated to the account can spend
+      // from it; one it throttles never reaches the service, nor the faults planned there.
+      if (!rateLimiter.tryTake(service, clock().getTime())) {
+        entry.fault = 'rate-limit';
+        throw throttling();
+      }
 
       const decision = faults.take(service, action);
       entry.fault = decision.logged;

@@ -9,6 +9,8 @@ import type {
   ExpireSessionInit,
   FaultInit,
   FaultView,
+  RateLimits,
+  RateLimitSettings,
   SeededAccessKey,
   UserInit,
   UserView,
@@ -101,6 +103,10 @@ export class ControlClient implements AsyncEmulatorControl {
 
   async expireSessionToken(init: ExpireSessionInit): Promise<void> {
     await this.call('expireSessionToken', init);
+  }
+
+  setRateLimit(settings: RateLimitSettings): Promise<RateLimits> {
+    return this.call('setRateLimit', settings);
   }
 
   async reset(): Promise<void> {

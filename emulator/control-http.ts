@@ -20,6 +20,7 @@ export const CONTROL_METHODS: Readonly<Record<ControlMethod, boolean>> = {
   listFaults: false,
   clearFaults: false,
   expireSessionToken: true,
+  setRateLimit: true,
   reset: false,
 };
 

@@ -2,6 +2,7 @@ import type { CallLog } from './call-log.js';
 import type { FaultPlan } from './faults.js';
 import { ACCESS_KEYS_PER_USER, qualifyIamAction } from './iam-actions.js';
 import { ACCESS_KEY_ID, USER_NAME } from './params.js';
+import type { RateLimiter } from './rate-limit.js';
 import type { AccessKey, EmulatorState, Session, User } from './state.js';
 import type {
   AccessKeyInit,
@@ -11,6 +12,9 @@ import type {
   EmulatorControl,
   FaultInit,
   FaultKind,
+  RateLimit,
+  RateLimits,
+  RateLimitSettings,
   SessionView,
   UserInit,
   UserView,
@@ -68,6 +72,35 @@ function requireDelay(value: unknown, name: string): number {
   return value;
 }
 
+function readRateLimit(value: unknown, service: string): RateLimit | null {
+  if (value === null) return null;
+  if (!isRecord(value)) throw new ControlError(`${service} must be {rate, burst?} or null.`);
+  const unknown = Object.keys(value).find((name) => name !== 'rate' && name !== 'burst');
+  if (unknown !== undefined) throw new ControlError(`${service}.${unknown} is no rate limit setting; use rate and burst.`);
+  const rate = value['rate'];
+  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) {
+    throw new ControlError(`${service}.rate must be a number above 0 (requests per second).`);
+  }
+  const burst = value['burst'] ?? Math.ceil(rate);
+  if (typeof burst !== 'number' || !Number.isSafeInteger(burst) || burst < 1) {
+    throw new ControlError(`${service}.burst must be a whole number, 1 or more.`);
+  }
+  return { rate, burst };
+}
+
+/** Checks rate limit settings (from JSON, so at run time) and fills in the default burst. */
+export function readRateLimitSettings(settings: RateLimitSettings): Partial<RateLimits> {
+  const fields = requireRecord(settings, 'The rate limit');
+  const limits: Partial<RateLimits> = {};
+  for (const [service, value] of Object.entries(fields)) {
+    if (service !== 'iam' && service !== 'sts') {
+      throw new ControlError(`Rate limits are set per service, iam or sts, not '${service}'.`);
+    }
+    if (value !== undefined) limits[service] = readRateLimit(value, service);
+  }
+  return limits;
+}
+
 function userView(user: User): UserView {
   return {
     userName: user.name,
@@ -108,11 +141,12 @@ export interface ControlInit {
   state: EmulatorState;
   log: CallLog;
   faults: FaultPlan;
+  rateLimiter: RateLimiter;
   clock: () => Date;
 }
 
 /** The control API over the emulator's state; every method validates its input. */
-export function createControl({ state, log, faults, clock }: ControlInit): EmulatorControl {
+export function createControl({ state, log, faults, rateLimiter, clock }: ControlInit): EmulatorControl {
   return {
     createUser(init: UserInit): UserView {
       const fields = requireRecord(init, 'The user');
@@ -163,6 +197,7 @@ export function createControl({ state, log, faults, clock }: ControlInit): Emula
       return {
         accountId: state.accountId,
         activationDelayMs: { ...state.activationDelays },
+        rateLimit: rateLimiter.get(),
         users: [...state.users.values()].map(userView),
         accessKeys: [...state.accessKeys.values()].map(accessKeyView),
         sessions: [...state.sessions.values()].map((session) => sessionView(session, now)),
@@ -215,10 +250,13 @@ export function createControl({ state, log, faults, clock }: ControlInit): Emula
       session.expiration = new Date(clock().getTime() - 1000);
     },
 
+    setRateLimit: (settings: RateLimitSettings) => rateLimiter.set(readRateLimitSettings(settings)),
+
     reset() {
       state.reset();
       log.clear();
       faults.clear();
+      rateLimiter.reset();
     },
   };
 }

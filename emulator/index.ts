@@ -1,11 +1,12 @@
 import { createAwsHandler } from './aws-handler.js';
 import { CallLog } from './call-log.js';
-import { createControl } from './control.js';
+import { createControl, readRateLimitSettings } from './control.js';
 import { CONTROL_PATH_PREFIX, createControlHttpHandler } from './control-http.js';
 import { FaultPlan } from './faults.js';
 import { listen } from './http-server.js';
+import { NO_RATE_LIMITS, RateLimiter } from './rate-limit.js';
 import { EmulatorState } from './state.js';
-import type { ActivationDelays, EmulatorControl } from './types.js';
+import type { ActivationDelays, EmulatorControl, RateLimitSettings } from './types.js';
 
 export type * from './types.js';
 export { ControlError } from './control.js';
@@ -21,6 +22,12 @@ export interface EmulatorOptions {
    * eventual consistency; one number for both services or one per service. Default 0.
    */
   activationDelayMs?: number | Partial<ActivationDelays>;
+  /**
+   * A token bucket per service, e.g. `{ iam: { rate: 20, burst: 40 } }`: a request that finds
+   * its service's bucket empty is answered 400 Throttling. Default: no limit (README: what a
+   * realistic one is). Buckets start full and refill by `now`.
+   */
+  rateLimit?: RateLimitSettings;
   /**
    * The emulator's clock for dates, expiry, activation and the 15-minute signing window.
    * Default: the system clock. A clock far from the system's makes the SDK's first request
@@ -52,6 +59,7 @@ export async function startEmulator({
   port = 0,
   host = '127.0.0.1',
   activationDelayMs = 0,
+  rateLimit = {},
   now = () => new Date(),
   accountId = '123456789012',
   maxBodyBytes = 64 * 1024,
@@ -60,10 +68,11 @@ export async function startEmulator({
   const state = new EmulatorState(accountId, toDelays(activationDelayMs));
   const log = new CallLog();
   const faults = new FaultPlan();
+  const rateLimiter = new RateLimiter({ ...NO_RATE_LIMITS, ...readRateLimitSettings(rateLimit) });
   const lifetime = new AbortController();
-  const control = createControl({ state, log, faults, clock: now });
+  const control = createControl({ state, log, faults, rateLimiter, clock: now });
   const handleControl = createControlHttpHandler(control);
-  const handleAws = createAwsHandler({ state, log, faults, clock: now, maxBodyBytes, signal: lifetime.signal });
+  const handleAws = createAwsHandler({ state, log, faults, rateLimiter, clock: now, maxBodyBytes, signal: lifetime.signal });
 
   const server = await listen({
     host,

@@ -84,6 +84,7 @@ export interface SessionView {
 export interface EmulatorStateView {
   accountId: string;
   activationDelayMs: ActivationDelays;
+  rateLimit: RateLimits;
   users: UserView[];
   accessKeys: AccessKeyView[];
   sessions: SessionView[];
@@ -126,6 +127,38 @@ export interface FaultView {
   latencyMs: number;
 }
 
+/**
+ * A token bucket for one service of the account: `burst` requests at once, then `rate` a
+ * second. A request that finds it empty is answered 400 `Throttling`, "Rate exceeded".
+ */
+export interface RateLimit {
+  /** Tokens added per second; above 0, fractions allowed (0.5 is one request every 2 s). */
+  rate: number;
+  /** Tokens the bucket holds, and so the most requests let through at once; a whole number, 1 or more. */
+  burst: number;
+}
+
+export interface RateLimitInit {
+  rate: number;
+  /** Default: one second's worth, `ceil(rate)`. */
+  burst?: number;
+}
+
+/** The limit of each service; `null` means none. */
+export interface RateLimits {
+  iam: RateLimit | null;
+  sts: RateLimit | null;
+}
+
+/**
+ * What `setRateLimit` and `startEmulator({ rateLimit })` take: per service a limit, or `null`
+ * to lift it. `setRateLimit` leaves a service it does not name as it was; at start it has none.
+ */
+export type RateLimitSettings = Partial<Record<ServiceName, RateLimitInit | null>>;
+
+/** What shaped a call besides the action itself: an injected fault, or the rate limit. */
+export type CallFault = FaultKind | 'rate-limit';
+
 /** One request the emulator received, as AWS CloudTrail would roughly see it. */
 export interface CallLogEntry {
   time: string;
@@ -136,8 +169,11 @@ export interface CallLogEntry {
   /** `null` when no answer was sent (hang, dropped response). */
   httpStatus: number | null;
   errorCode: string | null;
-  /** The injected fault that shaped this call (`latency` included), if any. */
-  fault: FaultKind | null;
+  /**
+   * The injected fault that shaped this call (`latency` included), or `'rate-limit'` when the
+   * rate limit throttled it (then `errorCode` is `Throttling` and nothing else happened).
+   */
+  fault: CallFault | null;
 }
 
 export interface ExpireSessionInit {
@@ -160,7 +196,12 @@ export interface EmulatorControl {
   listFaults(): FaultView[];
   clearFaults(): void;
   expireSessionToken(init: ExpireSessionInit): void;
-  /** Forget users, keys, sessions, faults and the call log; restore the starting delays. */
+  /** Changes the rate limit of the services named; a service given a limit starts with a full bucket. */
+  setRateLimit(settings: RateLimitSettings): RateLimits;
+  /**
+   * Forget users, keys, sessions, faults and the call log; restore the starting delays and
+   * rate limits, with full buckets.
+   */
   reset(): void;
 }
 

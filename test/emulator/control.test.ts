@@ -57,10 +57,12 @@ describe('the in-process control API', () => {
     await stsClient(emulator, key).send(new GetCallerIdentityCommand({}));
     emulator.injectFault({ kind: 'throttle' });
     emulator.setActivationDelay(5000);
+    emulator.setRateLimit({ iam: { rate: 1 } });
     emulator.reset();
     expect(emulator.getState()).toEqual({
       accountId: '123456789012',
       activationDelayMs: { iam: 100, sts: 100 },
+      rateLimit: { iam: null, sts: null },
       users: [],
       accessKeys: [],
       sessions: [],
