@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { startEmulator, type Emulator, type EmulatorOptions } from './index.js';
+import { startEmulator, type Emulator, type EmulatorOptions, type RateLimitSettings } from './index.js';
 
 export const USAGE =
-  'usage: keyup-emulator [--port N] [--host ADDRESS] [--activation-delay-ms N] [--account-id ID]';
+  'usage: keyup-emulator [--port N] [--host ADDRESS] [--activation-delay-ms N] [--account-id ID]\n' +
+  '                      [--iam-rate PER_SECOND [--iam-burst N]] [--sts-rate PER_SECOND [--sts-burst N]]';
 
 /** A command-line mistake: the command prints it with the usage and exits 2. */
 export class UsageError extends Error {
@@ -19,6 +20,28 @@ function parseNumber(value: string | undefined, flag: string): number | undefine
   return number;
 }
 
+function parseRate(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const rate = Number(value);
+  if (!/^\d+(?:\.\d+)?$/.test(value) || !Number.isFinite(rate) || rate <= 0) {
+    throw new UsageError(`${flag} must be a number above 0, not '${value}'.`);
+  }
+  return rate;
+}
+
+/** `--iam-rate 20 --iam-burst 40 --sts-rate 600` as `startEmulator`'s `rateLimit`, or undefined. */
+function parseRateLimit(values: Record<string, string | undefined>): RateLimitSettings | undefined {
+  const settings: RateLimitSettings = {};
+  for (const service of ['iam', 'sts'] as const) {
+    const rate = parseRate(values[`${service}-rate`], `--${service}-rate`);
+    const burst = parseNumber(values[`${service}-burst`], `--${service}-burst`);
+    if (burst !== undefined && rate === undefined) throw new UsageError(`--${service}-burst needs --${service}-rate.`);
+    if (burst === 0) throw new UsageError(`--${service}-burst must be at least 1.`);
+    if (rate !== undefined) settings[service] = burst === undefined ? { rate } : { rate, burst };
+  }
+  return Object.keys(settings).length === 0 ? undefined : settings;
+}
+
 /** Reads the command's flags into emulator options. */
 export function parseCommandLine(argv: readonly string[]): EmulatorOptions {
   let values;
@@ -30,6 +53,10 @@ export function parseCommandLine(argv: readonly string[]): EmulatorOptions {
         host: { type: 'string' },
         'activation-delay-ms': { type: 'string' },
         'account-id': { type: 'string' },
+        'iam-rate': { type: 'string' },
+        'iam-burst': { type: 'string' },
+        'sts-rate': { type: 'string' },
+        'sts-burst': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -46,6 +73,7 @@ export function parseCommandLine(argv: readonly string[]): EmulatorOptions {
     host: values.host,
     activationDelayMs: parseNumber(values['activation-delay-ms'], '--activation-delay-ms'),
     accountId,
+    rateLimit: parseRateLimit(values),
   };
 }
 

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { GetUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { UsageError, parseCommandLine, runEmulatorCommand } from '../../emulator/command.js';
@@ -28,6 +29,24 @@ describe('parseCommandLine', () => {
     expect(() => parseCommandLine(['--activation-delay-ms', '-5'])).toThrow(UsageError);
     expect(() => parseCommandLine(['--account-id', '12'])).toThrow(/12 digits/);
     expect(() => parseCommandLine(['--verbose'])).toThrow(UsageError);
+  });
+
+  it('reads a rate limit per service; burst defaults to one second of the rate', () => {
+    expect(parseCommandLine(['--iam-rate', '20', '--iam-burst', '40', '--sts-rate', '600']).rateLimit).toEqual({
+      iam: { rate: 20, burst: 40 },
+      sts: { rate: 600 },
+    });
+    expect(parseCommandLine(['--sts-rate', '0.5']).rateLimit).toEqual({ sts: { rate: 0.5 } });
+    expect(parseCommandLine([]).rateLimit).toBeUndefined();
+  });
+
+  it('refuses a rate limit it cannot honour', () => {
+    expect(() => parseCommandLine(['--iam-rate', '0'])).toThrow(/--iam-rate must be a number above 0, not '0'/);
+    expect(() => parseCommandLine(['--iam-rate', 'fast'])).toThrow(UsageError);
+    expect(() => parseCommandLine(['--sts-rate', '1e3'])).toThrow(UsageError);
+    expect(() => parseCommandLine(['--iam-rate', '5', '--iam-burst', '2.5'])).toThrow(/--iam-burst must be a whole number/);
+    expect(() => parseCommandLine(['--iam-rate', '5', '--iam-burst', '0'])).toThrow(/--iam-burst must be at least 1/);
+    expect(() => parseCommandLine(['--sts-burst', '10'])).toThrow(/--sts-burst needs --sts-rate/);
   });
 });
 
@@ -100,6 +119,28 @@ describe('the keyup-emulator command, compiled and run as a process', () => {
       expect(await exited).toEqual([0, null]);
     });
   }
+
+  it('throttles at the rate given on the command line', async () => {
+    const child = startCommand(['--port', '0', '--iam-rate', '1', '--iam-burst', '1']);
+    const { endpoint } = JSON.parse(await firstLine(child)) as { endpoint: string };
+    const control = new ControlClient({ endpoint });
+    expect((await control.getState()).rateLimit).toEqual({ iam: { rate: 1, burst: 1 }, sts: null });
+    await control.createUser({ userName: 'alice' });
+    const key = await control.createAccessKey({ userName: 'alice' });
+    const iam = new IAMClient({ region: REGION, endpoint, credentials: key, maxAttempts: 1 });
+    try {
+      const results = await Promise.allSettled([iam.send(new GetUserCommand({})), iam.send(new GetUserCommand({}))]);
+      expect(results.map((result) => (result.status === 'fulfilled' ? 'ok' : (result.reason as Error).name)).sort()).toEqual([
+        'Throttling',
+        'ok',
+      ]);
+    } finally {
+      iam.destroy();
+    }
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    expect(await exited).toEqual([0, null]);
+  });
 
   it('exits 2 with the usage on a bad flag', async () => {
     const child = startCommand(['--port', 'x']);
