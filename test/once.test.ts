@@ -17,7 +17,7 @@ describe('runOnce', () => {
     await home?.remove();
   });
 
-  it('reports a rotation another process holds once, not again when it checks the profile', async () => {
+  it('reports a profile another live process is rotating as busy, once, and leaves it alone (exit 0)', async () => {
     emulator = await startEmulator();
     home = await createTempHome();
     const paths = resolvePaths({ env: home.env, home: home.dir });
@@ -41,7 +41,8 @@ describe('runOnce', () => {
       newKey: { accessKeyId: fresh.accessKeyId, secretAccessKey: fresh.secretAccessKey, createDate: fresh.createDate },
     });
     const since = new Date().toISOString();
-    await fs.writeFile(join(paths.stateDir, 'rotation.lock'), JSON.stringify({ pid: process.ppid, profile: 'default', since }));
+    await fs.mkdir(join(paths.stateDir, 'locks'), { recursive: true });
+    await fs.writeFile(join(paths.stateDir, 'locks', `${old.accessKeyId}.lock`), JSON.stringify({ pid: process.ppid, token: 'theirs', profile: 'default', since }));
 
     const lines: string[] = [];
     const code = await runOnce({
@@ -50,11 +51,13 @@ describe('runOnce', () => {
       print: (line) => lines.push(line),
       keyApi: createSdkKeyApi({ iamEndpoint: emulator.endpoint, stsEndpoint: emulator.endpoint }),
     });
-    expect(code).toBe(1);
-    expect(lines).toEqual([`default: Another keyup process (pid ${process.ppid}) has been rotating profile default since ${since}. Wait for it to finish, then try again.`]);
-    // Logged once too, and the other process's rotation was left alone.
+    // Busy is not a failure (SPEC): every profile busy or done exits 0.
+    expect(code).toBe(0);
+    expect(lines).toEqual([`default: busy: keyup process ${process.ppid} is rotating it (since ${since}); left to it.`]);
+    // Logged once, as information, and the other process's rotation was left alone.
     const log = await fs.readFile(join(paths.stateDir, 'keyupd.log'), 'utf8');
-    expect(log.split('\n').filter((line) => line.includes('"level":50'))).toHaveLength(1);
+    expect(log.split('\n').filter((line) => line.includes(`is being rotated by keyup process ${process.ppid}`))).toHaveLength(1);
+    expect(log).not.toContain('"level":50');
     expect(emulator.getCallLog()).toEqual([]);
   });
 });

@@ -9,14 +9,34 @@ export interface RetryInit {
   maxDelayMs?: number;
   /** Which errors are worth another try. Default: throttling, 5xx, timeouts and network errors. */
   isRetryable?: (error: unknown) => boolean;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Ends the waiting and the attempts at once (shutdown). */
+  signal?: AbortSignal;
   /** In [0, 1). */
   random?: () => number;
   /** Told before each wait, e.g. to log it. */
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal === undefined) return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 /**
  * Exponential backoff with full jitter (spreads many clients' retries apart, as AWS
@@ -30,19 +50,21 @@ export async function retry<T>(
     maxDelayMs = 10_000,
     isRetryable = isRetryableAwsError,
     sleep: wait = sleep,
+    signal,
     random = Math.random,
     onRetry,
   }: RetryInit = {},
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
     try {
       return await call(attempt);
     } catch (error) {
-      if (attempt >= attempts || !isRetryable(error)) throw error;
+      if (attempt >= attempts || !isRetryable(error) || signal?.aborted === true) throw error;
       const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
       const delayMs = Math.floor(random() * ceiling);
       onRetry?.(error, attempt, delayMs);
-      await wait(delayMs);
+      await wait(delayMs, signal);
     }
   }
 }

@@ -52,6 +52,14 @@ async function main(): Promise<void> {
     process.exitCode = ExitCode.usage;
     return;
   }
+  // SIGTERM or Ctrl-C stops the check at a resumable point (the journal carries on at the next
+  // run); a second one does not wait for that.
+  const stop = new AbortController();
+  const onSignal = () => {
+    if (stop.signal.aborted) process.exit(ExitCode.failed);
+    stop.abort();
+  };
+  process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
   try {
     // Loaded only now: the AWS SDK it pulls in would slow --help and usage errors.
     const { runOnce } = await import('../once.js');
@@ -62,9 +70,12 @@ async function main(): Promise<void> {
       ...(argv['log-level'] === undefined ? {} : { logLevel: argv['log-level'] }),
       print: (line) => console.log(`keyupd: ${line}`),
       ...(argv.debug ? { printDebug: (text: string) => console.error(text) } : {}),
+      signal: stop.signal,
     });
   } catch (error) {
     report(error, argv.debug);
+  } finally {
+    process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
   }
 }
 

@@ -1,4 +1,7 @@
 import type { AwsCredentials } from '../aws/key-api.js';
+import type { KeyHolder } from '../engine/outcome.js';
+
+export type { KeyHolder } from '../engine/outcome.js';
 
 /** A profile of the credentials file, as far as rotation cares. */
 export type FileProfile =
@@ -12,12 +15,6 @@ export type FileProfile =
       readonly expiresAt?: Date;
     }
   | { readonly name: string; readonly kind: 'other' };
-
-/** A profile of the credentials file (`credentials`) or the AWS config file (`config`) that holds a key. */
-export interface KeyHolder {
-  readonly file: 'credentials' | 'config';
-  readonly profile: string;
-}
 
 /** The two AWS files as they were at one moment. */
 export interface FileView {
@@ -47,9 +44,4 @@ export interface CredentialsFile {
    * CreateAccessKey, so that keyup never makes a key it cannot put in place.
    */
   checkCanReplace(oldKeyId: string): Promise<void>;
-}
-
-/** "default", or "default, ci (AWS config)": the profiles a key went to, for a sentence. */
-export function formatHolders(holders: readonly KeyHolder[]): string {
-  return holders.map((holder) => (holder.file === 'config' ? `${holder.profile} (AWS config)` : holder.profile)).join(', ');
 }

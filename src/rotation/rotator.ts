@@ -1,18 +1,22 @@
 import { describeAwsError, getAwsErrorCode, isKeyRefused, isRetryableAwsError, type AwsAction } from '../aws/errors.js';
 import type { AccessKeyInfo, AccessKeyList, AwsCredentials, CallerIdentity, KeyApi, NewAccessKey } from '../aws/key-api.js';
 import { retry, sleep, type RetryInit } from '../aws/retry.js';
+import type { Step, StepData } from '../engine/events.js';
+import { toErrorInfo, type CheckedKey, type KeyHolder, type Outcome } from '../engine/outcome.js';
 import { KeyupError } from '../errors.js';
 import { describeFsError } from '../fs/describe-fs-error.js';
 import { getErrorCode } from '../fs/fs.js';
 import { describeCause, type Logger } from '../log.js';
-import { maskKeyId } from '../present/key-id.js';
-import { formatHolders, type CredentialsFile, type FileProfile, type FileView, type KeyHolder } from './credentials-file.js';
+import { describeDeferral } from '../present/deferral.js';
+import { isKeyId, maskKeyId } from '../present/key-id.js';
+import { formatHolders } from '../present/outcome-lines.js';
+import type { CredentialsFile, FileProfile, FileView } from './credentials-file.js';
 import type { History, RotationRecord } from './history.js';
 import type { CreateWindow, Journal, JournalEntry } from './journal.js';
-import type { RotationLock } from './lock.js';
-import { assessKeyAge, type KeyAge } from './policy.js';
-import { findActiveSession, type Deferral } from './sessions.js';
-import { KeyNotVerifiedError, verifyNewKey, type VerifyInit } from './verify.js';
+import type { KeyLocks } from './lock.js';
+import { assessKeyAge } from './policy.js';
+import { findActiveSession } from './sessions.js';
+import { KeyNotVerifiedError, verifyNewKey, type VerifyAttempt, type VerifyInit } from './verify.js';
 
 /** The settings of one managed profile that rotation uses (see the `[keyup]` keys of SPEC). */
 export interface RotationSettings {
@@ -22,6 +26,12 @@ export interface RotationSettings {
   readonly deferOnSessions: boolean;
   /** Make the IAM calls as this profile (an identity with rights on the profile's user). */
   readonly manageWith?: string;
+  /**
+   * Why keyup manages the profile: a `[profile NAME]` section, `$AWS_PROFILE`, or the default
+   * (`default`, when the configuration names none). Messages tell a person which, so they know
+   * what to change.
+   */
+  readonly managedBy?: 'config' | 'env' | 'default';
 }
 
 export interface RotateRequest {
@@ -33,62 +43,24 @@ export interface RotateRequest {
   readonly ignoreSessions?: boolean;
   /** Keys made earlier in the same check (for another profile holding the same key): never due again in it. */
   readonly freshKeys?: ReadonlySet<string>;
-  readonly onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Ends every wait and call at once (shutdown). The rotation stops at the next step boundary or
+   * inside the wait; its journal leaves it resumable, and the outcome is `failed` with code `aborted`.
+   */
+  readonly signal?: AbortSignal;
+  /** Each step as it happens (key ids whole in `data`, masked in `text`); a listener that throws is ignored. */
+  readonly onStep?: (step: Step, text: string, data: StepData) => void;
 }
-
-export type ProgressStep = 'recover' | 'identify' | 'assess' | 'defer' | 'make-room' | 'create' | 'verify' | 'write' | 'retire' | 'done';
-
-/** What a person watching `rotate now` sees; key ids are masked and no secret is ever here. */
-export interface ProgressEvent {
-  readonly profile: string;
-  readonly step: ProgressStep;
-  readonly message: string;
-}
-
-/** The identity of a key that belongs to an IAM user (identify refuses any other). */
-type IamUser = CallerIdentity & { readonly userName: string };
-
-interface Checked {
-  readonly profile: string;
-  readonly user: IamUser;
-  readonly keyId: string;
-  readonly keyCreated: Date;
-  readonly keyAge: KeyAge;
-}
-
-/**
- * Besides its result, every outcome says what else keyup did that a person should hear about:
- * every key it deleted other than the one it rotated away, and every time it had to put the new
- * key back into a file another program had overwritten.
- */
-interface Noted {
-  readonly notes: readonly string[];
-}
-
-export type RotateOutcome =
-  | ({ readonly kind: 'current' } & Checked & Noted)
-  | ({ readonly kind: 'deferred'; readonly deferral: Deferral } & Checked & Noted)
-  | ({
-      readonly kind: 'rotated';
-      readonly profile: string;
-      readonly userName: string;
-      readonly oldKeyId: string;
-      readonly newKeyId: string;
-      readonly keyCreated: Date;
-      /** Every profile that now holds the new key; those of the AWS config file say so. */
-      readonly profiles: readonly string[];
-    } & Noted)
-  | ({ readonly kind: 'failed'; readonly profile: string; readonly error: KeyupError } & Noted);
 
 export interface RotatorDeps {
   keyApi: KeyApi;
   credentials: CredentialsFile;
   journal: Journal;
   history: History;
-  lock: RotationLock;
+  locks: KeyLocks;
   logger: Logger;
   now?: () => Date;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
   region?: string;
   /** For every IAM call but verification. */
@@ -120,9 +92,18 @@ const SAFETY_COPY_MS = 25 * 3600_000;
 interface Run {
   readonly profile: string;
   readonly notes: string[];
-  progress(step: ProgressStep, message: string): void;
+  readonly signal: AbortSignal | undefined;
+  progress(step: Step, text: string, data?: StepData): void;
   /** Something the person must hear about even in a one-line summary (a deleted key, a repaired file). */
-  note(step: ProgressStep, message: string): void;
+  note(step: Step, text: string, data?: StepData): void;
+}
+
+/** The identity of a key that belongs to an IAM user (identify refuses any other). */
+type IamUser = CallerIdentity & { readonly userName: string };
+
+/** What the check found before deciding, for the outcome and the steps after. */
+interface Checked extends CheckedKey {
+  readonly iamUser: IamUser;
 }
 
 /** When the user's keys were listed: IAM's clock at that moment, and ours. */
@@ -140,7 +121,7 @@ interface Listing {
 export class Rotator {
   private readonly deps: RotatorDeps;
   private readonly now: () => Date;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
 
   constructor(deps: RotatorDeps) {
@@ -151,11 +132,11 @@ export class Rotator {
   }
 
   /** Checks the profile and rotates it when it is due (or asked to), finishing any interrupted rotation first. */
-  async rotate(request: RotateRequest): Promise<RotateOutcome> {
-    const run = this.startRun(request.profile, request.onProgress);
+  async rotate(request: RotateRequest): Promise<Outcome> {
+    const run = this.startRun(request.profile, request.onStep, request.signal);
     try {
       const resumed = await this.resume(run);
-      if (resumed.kind === 'finished') return resumed.outcome;
+      if (resumed.kind === 'finished' || resumed.kind === 'busy') return resumed.outcome;
       // An interrupted CreateAccessKey was cleaned up: the rotation that was decided starts again.
       const restart = resumed.kind === 'restart' ? { ignoreAge: true, ignoreSessions: resumed.force || request.ignoreSessions } : {};
       try {
@@ -167,7 +148,7 @@ export class Rotator {
         return await this.checkAndRotate({ ...request, ...restart }, run);
       }
     } catch (error) {
-      return { kind: 'failed', profile: request.profile, error: toKeyupError(error, request.profile), notes: run.notes };
+      return this.failed(run, error);
     }
   }
 
@@ -176,25 +157,32 @@ export class Rotator {
    * rotates next anyway: rotate() resumes their journal itself and, knowing their settings, can
    * also start again a rotation whose CreateAccessKey was interrupted.
    */
-  async recoverAll({ except = new Set<string>(), onProgress }: { except?: ReadonlySet<string>; onProgress?: (event: ProgressEvent) => void } = {}): Promise<RotateOutcome[]> {
-    const outcomes: RotateOutcome[] = [];
+  async recoverAll({ except = new Set<string>(), signal }: { except?: ReadonlySet<string>; signal?: AbortSignal } = {}): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
     for (const profile of await this.deps.journal.listProfiles()) {
       if (except.has(profile)) continue;
-      const run = this.startRun(profile, onProgress);
+      const run = this.startRun(profile, undefined, signal);
       try {
         const resumed = await this.resume(run);
-        if (resumed.kind === 'finished') outcomes.push(resumed.outcome);
+        if (resumed.kind === 'finished' || resumed.kind === 'busy') outcomes.push(resumed.outcome);
       } catch (error) {
-        outcomes.push({ kind: 'failed', profile, error: toKeyupError(error, profile), notes: run.notes });
+        outcomes.push(this.failed(run, error));
       }
     }
     return outcomes;
   }
 
-  private async resume(run: Run): Promise<{ kind: 'none' } | { kind: 'restart'; force: boolean } | { kind: 'finished'; outcome: RotateOutcome }> {
+  /**
+   * Takes up the journal of `run.profile`, under the lock of the key it rotates away: another
+   * process may be in the middle of that very rotation (then the profile is busy).
+   */
+  private async resume(run: Run): Promise<{ kind: 'none' } | { kind: 'restart'; force: boolean } | { kind: 'finished' | 'busy'; outcome: Outcome }> {
     const { profile } = run;
-    if ((await this.deps.journal.read(profile)) === undefined) return { kind: 'none' };
-    const lock = await this.deps.lock.acquire(profile);
+    const found = await this.deps.journal.read(profile);
+    if (found === undefined) return { kind: 'none' };
+    const taken = await this.deps.locks.acquire(found.oldKeyId, profile);
+    if ('busy' in taken) return { kind: 'busy', outcome: this.busy(run, taken.busy) };
+    const lock = taken.held;
     try {
       // Read again under the lock: another process may have finished it meanwhile.
       const entry = await this.deps.journal.read(profile);
@@ -203,17 +191,17 @@ export class Rotator {
         await this.keepNewKeyInPlace(entry, run);
         return { kind: 'none' };
       }
-      run.progress('recover', `Resuming the rotation of ${maskKeyId(entry.oldKeyId)} that stopped at step "${entry.step}".`);
+      run.progress('recover', `Resuming the rotation of ${maskKeyId(entry.oldKeyId)} that stopped at step "${entry.step}".`, { oldKeyId: entry.oldKeyId, journalStep: entry.step });
       const view = await this.deps.credentials.read();
       if (entry.step === 'creating') {
         const signer = this.signerFor(view.profiles, profile, entry.manageWith);
-        await this.removeKeysKeyupMade(entry, signer, view, await this.listKeys(entry, signer), run);
+        await this.removeKeysKeyupMade(entry, signer, view, await this.listKeys(entry, signer, run), run);
         await this.deps.journal.remove(profile);
         return { kind: 'restart', force: entry.force };
       }
       if (entry.step === 'created' && !(await this.newKeyExists(entry, view))) {
         // An undo whose DeleteAccessKey answer was lost: the key is gone, nothing is half done.
-        run.progress('recover', `The new key ${maskKeyId(entry.newKey?.accessKeyId ?? '')} was already deleted again; starting the rotation afresh.`);
+        run.progress('recover', `The new key ${maskKeyId(entry.newKey?.accessKeyId ?? '')} was already deleted again; starting the rotation afresh.`, { newKeyId: entry.newKey?.accessKeyId ?? null });
         await this.deps.journal.remove(profile);
         return { kind: 'restart', force: entry.force };
       }
@@ -223,57 +211,82 @@ export class Rotator {
     }
   }
 
-  private async checkAndRotate(request: RotateRequest, run: Run): Promise<RotateOutcome> {
+  private async checkAndRotate(request: RotateRequest, run: Run): Promise<Outcome> {
     const { profile, settings } = request;
     const view = await this.deps.credentials.read();
-    const current = this.longTermKeyOf(view.profiles, profile);
+    const current = this.longTermKeyOf(view.profiles, profile, settings.managedBy);
 
-    run.progress('identify', `Checking which IAM user the key ${maskKeyId(current.accessKeyId)} in profile ${profile} belongs to.`);
-    const user = await this.identify(profile, current);
+    run.progress('identify', `Checking which IAM user the key ${maskKeyId(current.accessKeyId)} in profile ${profile} belongs to.`, { keyId: current.accessKeyId });
+    const iamUser = await this.identify(profile, current, run.signal);
     const signer = settings.manageWith === undefined ? current : this.signerFor(view.profiles, profile, settings.manageWith);
-    const target = { userName: user.userName, ...otherUser(settings.manageWith, user.arn) };
-    const listed = await this.iam('iam:ListAccessKeys', profile, signer, target, () => this.deps.keyApi.listAccessKeys({ credentials: signer }, user.userName));
+    const target = { userName: iamUser.userName, ...otherUser(settings.manageWith, iamUser.arn) };
+    const listed = await this.iam('iam:ListAccessKeys', profile, signer, target, run, (signal) => this.deps.keyApi.listAccessKeys({ credentials: signer, ...signal }, iamUser.userName));
     const listing: Listing = { ...listed, localTime: this.now() };
     const inUse = listing.keys.find((key) => key.accessKeyId === current.accessKeyId);
     if (inUse === undefined) {
-      throw new KeyupError(`IAM does not list the key ${maskKeyId(current.accessKeyId)} of profile ${profile} among the keys of user ${user.userName}.`, {
+      throw new KeyupError(`IAM does not list the key ${maskKeyId(current.accessKeyId)} of profile ${profile} among the keys of user ${iamUser.userName}.`, {
         code: 'profile-unusable',
         hint: 'Check that the profile holds a key of that user; keyup tries again at the next check.',
       });
     }
-    const keyAge = assessKeyAge(inUse.createDate, this.now(), settings);
-    const checked: Checked = { profile, user, keyId: current.accessKeyId, keyCreated: inUse.createDate, keyAge };
+    const age = assessKeyAge(inUse.createDate, this.now(), settings);
+    const checked: Checked = {
+      profile,
+      user: iamUser.userName,
+      account: iamUser.account,
+      keyId: current.accessKeyId,
+      keyCreated: inUse.createDate.toISOString(),
+      ageDays: age.ageDays,
+      maxAgeDays: settings.maxAgeDays,
+      ageState: age.state,
+      iamUser,
+    };
+    const { iamUser: _user, ...key } = checked;
     const limit = settings.maxAgeDays === 0 ? 'max_age_days = 0 rotates it at every check' : `rotated at ${settings.maxAgeDays} days`;
-    run.progress('assess', `The key ${maskKeyId(current.accessKeyId)} of user ${user.userName} is ${keyAge.ageDays.toFixed(1)} days old (${limit}).`);
+    run.progress('assess', `The key ${maskKeyId(current.accessKeyId)} of user ${iamUser.userName} is ${age.ageDays.toFixed(1)} days old (${limit}).`, {
+      keyId: current.accessKeyId,
+      ageDays: age.ageDays,
+      ageState: age.state,
+    });
     if (request.freshKeys?.has(current.accessKeyId) === true) {
-      run.progress('assess', `The key ${maskKeyId(current.accessKeyId)} was made in this check, by the rotation of another profile that held the same key.`);
-      return { kind: 'current', ...checked, notes: run.notes };
+      run.progress('assess', `The key ${maskKeyId(current.accessKeyId)} was made in this check, by the rotation of another profile that held the same key.`, { keyId: current.accessKeyId });
+      return { kind: 'current', ...key, notes: run.notes };
     }
-    if (keyAge.state !== 'due' && request.ignoreAge !== true) return { kind: 'current', ...checked, notes: run.notes };
+    if (age.state !== 'due' && request.ignoreAge !== true) return { kind: 'current', ...key, notes: run.notes };
 
     if (settings.deferOnSessions && request.ignoreSessions !== true) {
-      const deferral = await findActiveSession(view.profiles.filter(isTemporary), { keyApi: this.deps.keyApi, now: this.now(), region: this.deps.region, retryInit: this.retryInit() });
-      if (deferral !== undefined) {
-        run.progress('defer', describeDeferral(deferral));
-        return { kind: 'deferred', deferral, ...checked, notes: run.notes };
+      const found = await findActiveSession(view.profiles.filter(isTemporary), { keyApi: this.deps.keyApi, now: this.now(), region: this.deps.region, retryInit: this.retryInit(run) });
+      if (found !== undefined) {
+        if (found.cause !== undefined) this.deps.logger.warn({ profile, cause: describeCause(found.cause) }, 'STS could not be asked about a session.');
+        run.progress('defer', describeDeferral(found.deferral), { sessionProfile: found.deferral.profile, until: found.deferral.until, reason: found.deferral.reason });
+        return { kind: 'deferred', deferral: found.deferral, ...key, notes: run.notes };
       }
     }
 
-    const lock = await this.deps.lock.acquire(profile);
+    // Under the key's lock from here to the end: the steps that change IAM or the files, which
+    // two processes must never do to one key at once (two new keys for one user, two writers).
+    // The steps before it only read, and a process that finds the lock held leaves the profile
+    // to its holder (busy) rather than wait.
+    const taken = await this.deps.locks.acquire(current.accessKeyId, profile);
+    if ('busy' in taken) return this.busy(run, taken.busy);
+    const lock = taken.held;
     try {
-      const again = this.longTermKeyOf((await this.deps.credentials.read()).profiles, profile);
+      const again = this.longTermKeyOf((await this.deps.credentials.read()).profiles, profile, settings.managedBy);
       if (again.accessKeyId !== current.accessKeyId) {
         throw new KeyReplacedError(`The key in profile ${profile} changed while keyup was checking it.`, { hint: 'keyup looks at it again at the next check.' });
       }
       // Before anything changes in IAM: a key keyup could not put in place would only be undone.
       await this.deps.credentials.checkCanReplace(current.accessKeyId);
+      run.signal?.throwIfAborted();
       const remaining = await this.makeRoom(checked, listing.keys, signer, target, run);
       let entry: JournalEntry | undefined;
       try {
         entry = await this.createKey(request, checked, signer, { ...listing, keys: remaining }, run);
         return await this.finish(entry, run);
       } catch (error) {
-        await this.record({ profile, at: this.now().toISOString(), oldKeyId: checked.keyId, newKeyId: entry?.newKey?.accessKeyId ?? null, ok: false, error: toKeyupError(error, profile).message });
+        if (!isAbort(error, run.signal)) {
+          await this.record({ profile, at: this.now().toISOString(), oldKeyId: checked.keyId, newKeyId: entry?.newKey?.accessKeyId ?? null, ok: false, error: toKeyupError(error, profile).message });
+        }
         throw error;
       }
     } finally {
@@ -281,11 +294,12 @@ export class Rotator {
     }
   }
 
-  private async identify(profile: string, credentials: AwsCredentials): Promise<IamUser> {
+  private async identify(profile: string, credentials: AwsCredentials, signal: AbortSignal | undefined): Promise<IamUser> {
     let identity: CallerIdentity;
     try {
-      identity = await retry(() => this.deps.keyApi.getCallerIdentity({ credentials, region: this.deps.region }), this.retryInit());
+      identity = await retry(() => this.deps.keyApi.getCallerIdentity({ credentials, region: this.deps.region, ...(signal === undefined ? {} : { signal }) }), this.retryInit({ signal }));
     } catch (error) {
+      if (isAbort(error, signal)) throw error;
       if (isKeyRefused(error)) {
         throw new KeyupError(`The key ${maskKeyId(credentials.accessKeyId)} in profile ${profile} is not valid: AWS does not accept it.`, {
           code: 'key-invalid',
@@ -314,21 +328,21 @@ export class Rotator {
     for (const other of keys.filter((key) => key.accessKeyId !== checked.keyId)) {
       if (other.status === 'Active') {
         throw new KeyupError(
-          `User ${user.userName} already has a second active key ${other.accessKeyId} (created ${other.createDate.toISOString()}) besides the one in profile ${profile}, and keyup never deletes an active key it did not make.`,
+          `User ${user} already has a second active key ${other.accessKeyId} (created ${other.createDate.toISOString()}) besides the one in profile ${profile}, and keyup never deletes an active key it did not make.`,
           {
             code: 'second-active-key',
-            hint: `If that key is not in use, deactivate it (aws iam update-access-key --user-name ${user.userName} --access-key-id ${other.accessKeyId} --status Inactive) and run keyup again.`,
+            hint: `If that key is not in use, deactivate it (aws iam update-access-key --user-name ${user} --access-key-id ${other.accessKeyId} --status Inactive) and run keyup again.`,
           },
         );
       }
-      await this.iam('iam:DeleteAccessKey', profile, signer, target, () => ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials: signer }, other.accessKeyId, user.userName)));
-      run.note('make-room', `Deleted the inactive key ${maskKeyId(other.accessKeyId)} of user ${user.userName} to make room for the new key.`);
+      await this.iam('iam:DeleteAccessKey', profile, signer, target, run, (signal) => ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials: signer, ...signal }, other.accessKeyId, user)));
+      run.note('make-room', `Deleted the inactive key ${maskKeyId(other.accessKeyId)} of user ${user} to make room for the new key.`, { deletedKeyId: other.accessKeyId });
     }
     return keys.filter((key) => key.accessKeyId === checked.keyId);
   }
 
   private async createKey(request: RotateRequest, checked: Checked, signer: AwsCredentials, listing: Listing, run: Run): Promise<JournalEntry> {
-    const { profile, user } = checked;
+    const { profile, iamUser: user } = checked;
     const userName = user.userName;
     const base: JournalEntry = {
       version: 2,
@@ -349,9 +363,13 @@ export class Rotator {
       const creating: JournalEntry = { ...base, ...(window === undefined ? {} : { createWindow: window }) };
       // Durable before the call: if we die while it is in flight, recovery knows to look for a key.
       await this.deps.journal.write(creating);
+      run.progress('create', `Creating a new key for user ${userName}.`, { attempt });
       try {
-        created = await this.deps.keyApi.createAccessKey({ credentials: signer, signal: AbortSignal.timeout(CREATE_TIMEOUT_MS) }, userName);
+        const deadline = AbortSignal.timeout(CREATE_TIMEOUT_MS);
+        created = await this.deps.keyApi.createAccessKey({ credentials: signer, signal: run.signal === undefined ? deadline : AbortSignal.any([deadline, run.signal]) }, userName);
       } catch (error) {
+        // Shutting down: the journal says `creating`, and the next start looks for the key.
+        if (isAbort(error, run.signal)) throw error;
         // IAM may have made the key and lost only its answer: remove it before anything else,
         // or it would hold the user's second key slot with a secret nobody has.
         const view = await this.deps.credentials.read();
@@ -362,7 +380,7 @@ export class Rotator {
           await this.deps.journal.remove(profile);
           throw describeAwsError(error, { action: 'iam:CreateAccessKey', profile, userName, ...otherUser(request.settings.manageWith, user.arn) });
         }
-        await this.sleep(Math.floor(this.random() * 500 * 2 ** attempt));
+        await this.sleep(Math.floor(this.random() * 500 * 2 ** attempt), run.signal);
       }
     }
     const entry: JournalEntry = {
@@ -371,7 +389,7 @@ export class Rotator {
       newKey: { accessKeyId: created.accessKeyId, secretAccessKey: created.secretAccessKey, createDate: created.createDate.toISOString() },
     };
     await this.deps.journal.write(entry);
-    run.progress('create', `Created the new key ${maskKeyId(created.accessKeyId)} for user ${userName}.`);
+    run.progress('create', `Created the new key ${maskKeyId(created.accessKeyId)} for user ${userName}.`, { newKeyId: created.accessKeyId });
     return entry;
   }
 
@@ -387,13 +405,15 @@ export class Rotator {
   }
 
   /** Carries a rotation from `created`, `verified` or `written` to its end. */
-  private async finish(start: JournalEntry, run: Run): Promise<RotateOutcome> {
+  private async finish(start: JournalEntry, run: Run): Promise<Outcome> {
     const newKey = start.newKey;
     if (newKey === undefined) throw new Error(`journal of ${start.profile} at step ${start.step} has no new key`);
     const fresh: AwsCredentials = { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey };
     let entry = start;
 
     if (entry.step === 'created') {
+      run.progress('verify', `Waiting for AWS to accept the new key ${maskKeyId(newKey.accessKeyId)}.`, { newKeyId: newKey.accessKeyId, attempt: 0, streak: 0, outcome: null });
+      let attempt = 0;
       try {
         await verifyNewKey(fresh, entry.user.arn, {
           keyApi: this.deps.keyApi,
@@ -401,39 +421,47 @@ export class Rotator {
           sleep: this.sleep,
           random: this.random,
           region: this.deps.region,
-          onAttempt: (outcome, streak) => this.deps.logger.debug({ profile: entry.profile, outcome, streak }, 'Verifying the new key with STS.'),
+          ...(run.signal === undefined ? {} : { signal: run.signal }),
+          onAttempt: (outcome, streak) => {
+            attempt++;
+            run.progress('verify', describeAttempt(outcome, streak), { newKeyId: newKey.accessKeyId, attempt, streak, outcome });
+          },
           ...this.deps.verifyInit,
         });
       } catch (error) {
         if (error instanceof KeyNotVerifiedError) await this.undo(entry, 'was not accepted by AWS', run);
         throw error;
       }
-      run.progress('verify', `AWS accepts the new key ${maskKeyId(newKey.accessKeyId)} as user ${entry.user.name}.`);
+      run.progress('verify', `AWS accepts the new key ${maskKeyId(newKey.accessKeyId)} as user ${entry.user.name}.`, { newKeyId: newKey.accessKeyId, verified: true });
       entry = { ...entry, step: 'verified' };
       await this.deps.journal.write(entry);
     }
 
+    run.signal?.throwIfAborted();
     if (entry.step === 'verified') {
       await this.writeNewKey(entry, fresh, run);
       entry = { ...entry, step: 'written' };
       await this.deps.journal.write(entry);
     }
 
+    run.signal?.throwIfAborted();
     const holders = await this.confirmInPlace(entry, fresh, run);
+    run.signal?.throwIfAborted();
     await this.retireOldKey(entry, fresh, run);
     // Kept, not removed: the safety copy of the new secret (see `SAFETY_COPY_MS`).
     await this.deps.journal.write({ ...entry, step: 'retired', retiredAt: this.now().toISOString() });
     const profiles = holders.map((holder) => formatHolders([holder]));
     await this.record({ profile: entry.profile, at: this.now().toISOString(), oldKeyId: entry.oldKeyId, newKeyId: newKey.accessKeyId, ok: true, profiles });
-    run.progress('done', `Rotated profile ${entry.profile}: ${maskKeyId(entry.oldKeyId)} → ${maskKeyId(newKey.accessKeyId)}.`);
+    this.deps.logger.info({ profile: entry.profile }, `Rotated profile ${entry.profile}: ${maskKeyId(entry.oldKeyId)} → ${maskKeyId(newKey.accessKeyId)}.`);
     return {
       kind: 'rotated',
       profile: entry.profile,
-      userName: entry.user.name,
+      user: entry.user.name,
+      account: entry.user.account,
       oldKeyId: entry.oldKeyId,
       newKeyId: newKey.accessKeyId,
-      keyCreated: new Date(newKey.createDate),
-      profiles,
+      keyCreated: newKey.createDate,
+      holders,
       notes: run.notes,
     };
   }
@@ -468,7 +496,10 @@ export class Rotator {
         cause: error,
       });
     }
-    run.progress('write', `Wrote the new key ${maskKeyId(fresh.accessKeyId)} to ${describeHolders(replaced.profiles)} of ${this.deps.credentials.path}.`);
+    run.progress('write', `Wrote the new key ${maskKeyId(fresh.accessKeyId)} to ${describeHolders(replaced.profiles)} of ${this.deps.credentials.path}.`, {
+      newKeyId: fresh.accessKeyId,
+      profiles: formatHolders(replaced.profiles),
+    });
   }
 
   /**
@@ -494,7 +525,7 @@ export class Rotator {
           hint: 'Close what rewrites the file (an editor that has it open, a dotfile sync); keyup finishes the rotation at the next check.',
         });
       }
-      run.note('write', `Another program wrote the old key back into ${describeHolders(stale)} after keyup's write; keyup wrote the new key ${maskKeyId(fresh.accessKeyId)} again.`);
+      run.note('write', `Another program wrote the old key back into ${describeHolders(stale)} after keyup's write; keyup wrote the new key ${maskKeyId(fresh.accessKeyId)} again.`, { newKeyId: fresh.accessKeyId });
       await this.deps.credentials.replaceKey(entry.oldKeyId, fresh);
     }
   }
@@ -511,7 +542,10 @@ export class Rotator {
     const stale = view.holdersOf(entry.oldKeyId);
     if (stale.length > 0) {
       await this.deps.credentials.replaceKey(entry.oldKeyId, { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey });
-      run.note('recover', `Put the new key ${maskKeyId(newKey.accessKeyId)} back into ${describeHolders(stale)}: another program had written the retired key ${maskKeyId(entry.oldKeyId)} back.`);
+      run.note('recover', `Put the new key ${maskKeyId(newKey.accessKeyId)} back into ${describeHolders(stale)}: another program had written the retired key ${maskKeyId(entry.oldKeyId)} back.`, {
+        newKeyId: newKey.accessKeyId,
+        oldKeyId: entry.oldKeyId,
+      });
       return;
     }
     const retiredAt = Date.parse(entry.retiredAt ?? entry.startedAt);
@@ -531,17 +565,19 @@ export class Rotator {
     const { keyApi } = this.deps;
     const userName = entry.user.name;
     const action: AwsAction = entry.oldKey === 'delete' ? 'iam:DeleteAccessKey' : 'iam:UpdateAccessKey';
+    const signal = run.signal === undefined ? {} : { signal: run.signal };
     try {
       await retry(
         () =>
           ignoreNoSuchEntity(
             entry.oldKey === 'delete'
-              ? keyApi.deleteAccessKey({ credentials: signer }, entry.oldKeyId, userName)
-              : keyApi.updateAccessKey({ credentials: signer }, entry.oldKeyId, 'Inactive', userName),
+              ? keyApi.deleteAccessKey({ credentials: signer, ...signal }, entry.oldKeyId, userName)
+              : keyApi.updateAccessKey({ credentials: signer, ...signal }, entry.oldKeyId, 'Inactive', userName),
           ),
-        { attempts: 8, baseDelayMs: 500, maxDelayMs: 8_000, ...this.retryInit(), isRetryable: (error) => isRetryableAwsError(error) || isKeyRefused(error) },
+        { attempts: 8, baseDelayMs: 500, maxDelayMs: 8_000, ...this.retryInit(run), isRetryable: (error) => isRetryableAwsError(error) || isKeyRefused(error) },
       );
     } catch (error) {
+      if (isAbort(error, run.signal)) throw error;
       if (isKeyRefused(error) && entry.manageWith === undefined) {
         // STS took the new key, IAM not yet: it reaches every part of IAM in its own time.
         throw new KeyupError(`IAM does not accept the new key ${maskKeyId(fresh.accessKeyId)} of profile ${entry.profile} yet, so the old key ${maskKeyId(entry.oldKeyId)} is still active.`, {
@@ -557,7 +593,7 @@ export class Rotator {
         cause: error,
       });
     }
-    run.progress('retire', `${entry.oldKey === 'delete' ? 'Deleted' : 'Deactivated'} the old key ${maskKeyId(entry.oldKeyId)}.`);
+    run.progress('retire', `${entry.oldKey === 'delete' ? 'Deleted' : 'Deactivated'} the old key ${maskKeyId(entry.oldKeyId)}.`, { oldKeyId: entry.oldKeyId, action: entry.oldKey });
   }
 
   /** Takes back a new key that was never written to the file; the old key stays in use. */
@@ -568,6 +604,7 @@ export class Rotator {
     try {
       await retry(() => ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials: signer }, newKeyId, entry.user.name)), this.retryInit());
     } catch (error) {
+      // Not cut short by a shutdown: a key made and not kept must not outlive the rotation.
       // The journal stays, so the next run tries again; the file still holds the old key.
       throw new KeyupError(`The new key ${maskKeyId(newKeyId)} of profile ${entry.profile} ${why}, and deleting it again failed too.`, {
         code: 'key-not-verified',
@@ -576,12 +613,14 @@ export class Rotator {
       });
     }
     await this.deps.journal.remove(entry.profile);
-    run.note('verify', `Deleted the new key ${maskKeyId(newKeyId)} again; the old key ${maskKeyId(entry.oldKeyId)} stays in use.`);
+    run.note('verify', `Deleted the new key ${maskKeyId(newKeyId)} again; the old key ${maskKeyId(entry.oldKeyId)} stays in use.`, { deletedKeyId: newKeyId });
   }
 
-  private async listKeys(entry: JournalEntry, signer: AwsCredentials): Promise<Listing> {
+  private async listKeys(entry: JournalEntry, signer: AwsCredentials, run?: Run): Promise<Listing> {
     const target = { userName: entry.user.name, ...otherUser(entry.manageWith, entry.user.arn) };
-    const listed: AccessKeyList = await this.iam('iam:ListAccessKeys', entry.profile, signer, target, () => this.deps.keyApi.listAccessKeys({ credentials: signer }, entry.user.name));
+    const listed: AccessKeyList = await this.iam('iam:ListAccessKeys', entry.profile, signer, target, run, (signal) =>
+      this.deps.keyApi.listAccessKeys({ credentials: signer, ...signal }, entry.user.name),
+    );
     return { ...listed, localTime: this.now() };
   }
 
@@ -612,10 +651,12 @@ export class Rotator {
     const userName = entry.user.name;
     const target = { userName, ...otherUser(entry.manageWith, entry.user.arn) };
     for (const orphan of ours) {
-      await this.iam('iam:DeleteAccessKey', entry.profile, signer, target, () =>
+      await this.iam('iam:DeleteAccessKey', entry.profile, signer, target, undefined, () =>
         ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials: signer }, orphan.accessKeyId, userName)),
       );
-      run.note('recover', `Deleted the key ${maskKeyId(orphan.accessKeyId)} (created ${orphan.createDate.toISOString()}) that an interrupted CreateAccessKey made for user ${userName}; nobody had its secret.`);
+      run.note('recover', `Deleted the key ${maskKeyId(orphan.accessKeyId)} (created ${orphan.createDate.toISOString()}) that an interrupted CreateAccessKey made for user ${userName}; nobody had its secret.`, {
+        deletedKeyId: orphan.accessKeyId,
+      });
     }
     return ours.length;
   }
@@ -629,37 +670,70 @@ export class Rotator {
     }
   }
 
-  /** An IAM call with bounded retries, its failure said in one sentence. */
-  private async iam<T>(action: AwsAction, profile: string, signer: AwsCredentials, target: { userName: string; otherUserArn?: string }, call: () => Promise<T>): Promise<T> {
+  /**
+   * An IAM call with bounded retries, its failure said in one sentence. With `run`, a shutdown
+   * cuts it short; without, it runs to its end (cleanups that must not be left half done).
+   */
+  private async iam<T>(
+    action: AwsAction,
+    profile: string,
+    signer: AwsCredentials,
+    target: { userName: string; otherUserArn?: string },
+    run: Run | undefined,
+    call: (signal: { signal?: AbortSignal }) => Promise<T>,
+  ): Promise<T> {
+    const signal = run?.signal === undefined ? {} : { signal: run.signal };
     try {
-      return await retry(call, this.retryInit());
+      return await retry(() => call(signal), this.retryInit(signal));
     } catch (error) {
+      if (isAbort(error, run?.signal)) throw error;
       throw describeAwsError(error, { action, profile, maskedKeyId: maskKeyId(signer.accessKeyId), ...target });
     }
   }
 
-  private retryInit(): RetryInit {
+  private retryInit({ signal }: { signal?: AbortSignal | undefined } = {}): RetryInit {
     return {
       sleep: this.sleep,
       random: this.random,
+      ...(signal === undefined ? {} : { signal }),
       onRetry: (error, attempt, delayMs) => this.deps.logger.debug({ cause: describeCause(error), attempt, delayMs }, 'Retrying an AWS call that may succeed later.'),
       ...this.deps.retryInit,
     };
   }
 
-  private longTermKeyOf(profiles: readonly FileProfile[], profile: string): AwsCredentials {
+  private failed(run: Run, error: unknown): Outcome {
+    const failure = isAbort(error, run.signal)
+      ? new KeyupError(`The rotation of profile ${run.profile} was stopped before it ended.`, { code: 'aborted', hint: 'It goes on from where it stopped at the next start.', cause: error })
+      : toKeyupError(error, run.profile);
+    this.deps.logger.error({ profile: run.profile, code: failure.code, cause: describeCause(failure.cause) }, failure.userMessage);
+    return { kind: 'failed', profile: run.profile, error: toErrorInfo(failure), notes: run.notes };
+  }
+
+  private busy(run: Run, holder: { pid: number; profile: string; since: string }): Outcome {
+    this.deps.logger.info({ profile: run.profile, pid: holder.pid }, `Profile ${run.profile} is being rotated by keyup process ${holder.pid}; leaving it to that process.`);
+    return { kind: 'busy', profile: run.profile, pid: holder.pid, rotating: holder.profile, since: holder.since, notes: run.notes };
+  }
+
+  private longTermKeyOf(profiles: readonly FileProfile[], profile: string, managedBy: RotationSettings['managedBy'] = 'config'): AwsCredentials {
     const found = profiles.find((p) => p.name === profile);
     if (found === undefined) {
       throw new KeyupError(`Profile ${profile} is not in the credentials file ${this.deps.credentials.path}.`, {
         code: 'profile-unusable',
-        hint: `Add it (aws configure --profile ${profile}) or stop managing it in keyup's configuration.`,
+        hint: `Add it (aws configure --profile ${profile}), or ${stopManaging(profile, managedBy)}.`,
       });
     }
     if (found.kind !== 'long-term') {
       const what = found.kind === 'temporary' ? 'holds temporary credentials' : 'gets its credentials another way (a role, SSO, credential_process, or keys in the AWS config file)';
       throw new KeyupError(`Profile ${profile} ${what}, and keyup rotates only long-term access keys in the credentials file.`, {
         code: 'profile-unusable',
-        hint: `Stop managing profile ${profile} in keyup's configuration.`,
+        hint: `${capitalize(stopManaging(profile, managedBy))}.`,
+      });
+    }
+    if (!isKeyId(found.accessKeyId)) {
+      // Shown nowhere, not even masked: it may well be the secret.
+      throw new KeyupError(`The aws_access_key_id of profile ${profile} in ${this.deps.credentials.path} is not shaped like an access key id (AKIA followed by letters and digits).`, {
+        code: 'profile-unusable',
+        hint: 'Check that the key id and the secret are not swapped (aws configure --profile ' + profile + ').',
       });
     }
     return { accessKeyId: found.accessKeyId, secretAccessKey: found.secretAccessKey };
@@ -685,19 +759,25 @@ export class Rotator {
     return admin.kind === 'temporary' ? { accessKeyId, secretAccessKey, sessionToken: admin.sessionToken } : { accessKeyId, secretAccessKey };
   }
 
-  private startRun(profile: string, onProgress: RotateRequest['onProgress']): Run {
+  private startRun(profile: string, onStep: RotateRequest['onStep'], signal: AbortSignal | undefined): Run {
     const notes: string[] = [];
-    const progress = (step: ProgressStep, message: string) => {
-      this.deps.logger.info({ profile, step }, message);
-      onProgress?.({ profile, step, message });
+    const progress = (step: Step, text: string, data: StepData = {}) => {
+      this.deps.logger.info({ profile, step, ...data }, text);
+      try {
+        onStep?.(step, text, data);
+      } catch (error) {
+        // Whoever listens (a client that went away) never stops a rotation.
+        this.deps.logger.debug({ profile, cause: describeCause(error) }, 'A progress listener failed; the rotation goes on.');
+      }
     };
     return {
       profile,
       notes,
+      signal,
       progress,
-      note(step, message) {
-        notes.push(message);
-        progress(step, message);
+      note(step, text, data) {
+        notes.push(text);
+        progress(step, text, data);
       },
     };
   }
@@ -705,14 +785,6 @@ export class Rotator {
 
 /** The profile's key was replaced between the check and the lock. */
 class KeyReplacedError extends KeyupError {}
-
-export function describeDeferral(deferral: Deferral): string {
-  if (deferral.reason === 'sts-unreachable') {
-    return `Deferred: STS could not be asked whether the session in profile ${deferral.profile} is still active; keyup asks again at the next check (if this persists, check the network or HTTPS_PROXY).`;
-  }
-  const until = deferral.until === undefined ? 'until its session ends' : `until ${deferral.until.toISOString()}`;
-  return `Deferred ${until}: profile ${deferral.profile} holds temporary credentials that AWS still accepts.`;
-}
 
 /** "profile default" or "profiles default, legacy (AWS config)". */
 function describeHolders(holders: readonly KeyHolder[]): string {
@@ -726,6 +798,39 @@ function isTemporary(profile: FileProfile): profile is Extract<FileProfile, { ki
 /** For a `manage_with` profile, AccessDenied's policy must name the managed user, not the signer. */
 function otherUser(manageWith: string | undefined, userArn: string): { otherUserArn?: string } {
   return manageWith === undefined ? {} : { otherUserArn: userArn };
+}
+
+/** The sentence for one verification attempt, for a person watching. */
+function describeAttempt(outcome: VerifyAttempt, streak: number): string {
+  switch (outcome) {
+    case 'accepted':
+      return `AWS accepted the new key (${streak} in a row).`;
+    case 'refused':
+      return 'IAM has not spread the new key yet; waiting.';
+    case 'unanswered':
+      return 'STS did not answer about the new key; asking again.';
+  }
+}
+
+/** How to stop managing a profile, depending on why keyup manages it. */
+function stopManaging(profile: string, managedBy: RotationSettings['managedBy']): string {
+  switch (managedBy) {
+    case 'env':
+      return `point $AWS_PROFILE (which makes keyup manage profile ${profile}) at the profile to rotate, or name profiles in keyup's configuration with [profile NAME] sections`;
+    case 'default':
+      return `name the profiles to rotate in keyup's configuration with [profile NAME] sections (with none, keyup manages profile default)`;
+    default:
+      return `remove [profile ${profile}] from keyup's configuration`;
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The rotation was stopped on purpose (the signal fired), not by a failure. */
+function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true && (error === signal.reason || (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')));
 }
 
 /** keyup's own deadline on a call (AbortSignal.timeout) ran out: like a network timeout. */

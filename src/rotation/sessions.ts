@@ -1,6 +1,7 @@
 import { getAwsErrorCode, isKeyRefused } from '../aws/errors.js';
 import type { KeyApi } from '../aws/key-api.js';
 import { retry, type RetryInit } from '../aws/retry.js';
+import type { Deferral } from '../engine/outcome.js';
 
 /** A profile of the credentials file that holds temporary credentials. */
 export interface SessionProfile {
@@ -12,9 +13,11 @@ export interface SessionProfile {
   readonly expiresAt?: Date;
 }
 
-export type Deferral =
-  | { readonly reason: 'active-session'; readonly profile: string; readonly until: Date | undefined }
-  | { readonly reason: 'sts-unreachable'; readonly profile: string; readonly until: undefined; readonly cause: unknown };
+/** Why to defer, and, when STS could not be asked, what stopped it (for the log). */
+export interface FoundSession {
+  readonly deferral: Deferral;
+  readonly cause?: unknown;
+}
 
 export interface FindActiveSessionInit {
   keyApi: KeyApi;
@@ -29,17 +32,19 @@ export interface FindActiveSessionInit {
  * STS refuses (expired, revoked) does not defer. When STS cannot be asked, defer and say so
  * rather than guess.
  */
-export async function findActiveSession(sessions: readonly SessionProfile[], { keyApi, now, region, retryInit }: FindActiveSessionInit): Promise<Deferral | undefined> {
+export async function findActiveSession(sessions: readonly SessionProfile[], { keyApi, now, region, retryInit }: FindActiveSessionInit): Promise<FoundSession | undefined> {
   for (const session of sessions) {
     // The file's own expiry is trusted only to skip a call: a past date cannot come back.
     if (session.expiresAt !== undefined && session.expiresAt.getTime() <= now.getTime()) continue;
     const { accessKeyId, secretAccessKey, sessionToken } = session;
     try {
-      await retry(() => keyApi.getCallerIdentity({ credentials: { accessKeyId, secretAccessKey, sessionToken }, region }), retryInit);
-      return { reason: 'active-session', profile: session.name, until: session.expiresAt };
+      const signal = retryInit?.signal;
+      await retry(() => keyApi.getCallerIdentity({ credentials: { accessKeyId, secretAccessKey, sessionToken }, region, ...(signal === undefined ? {} : { signal }) }), retryInit);
+      return { deferral: { reason: 'active-session', profile: session.name, until: session.expiresAt?.toISOString() ?? null } };
     } catch (error) {
+      if (retryInit?.signal?.aborted === true) throw error;
       if (isSessionRefused(error)) continue;
-      return { reason: 'sts-unreachable', profile: session.name, until: undefined, cause: error };
+      return { deferral: { reason: 'sts-unreachable', profile: session.name, until: null }, cause: error };
     }
   }
   return undefined;

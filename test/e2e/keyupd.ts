@@ -78,6 +78,7 @@ export interface Scene {
   readonly bob: SeededAccessKey;
   readonly original: string;
   readonly journalFile: string;
+  /** The lock of alice's old key, which a rotation of it holds. */
   readonly lockFile: string;
   readonly logFile: string;
   /** Every keyupd started in this scene, killed or not. */
@@ -155,7 +156,7 @@ export async function createScene({ buildDir, emulator: options = {}, config = [
     bob,
     original,
     journalFile,
-    lockFile: join(paths.stateDir, 'rotation.lock'),
+    lockFile: join(paths.stateDir, 'locks', `${old.accessKeyId}.lock`),
     logFile: join(paths.stateDir, 'keyupd.log'),
     runs,
     aliceSecrets,

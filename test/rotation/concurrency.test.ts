@@ -1,10 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KeyApi } from '../../src/aws/key-api.js';
 import { createSdkKeyApi } from '../../src/aws/sdk-key-api.js';
-import { getDefaultConfig } from '../../src/config/index.js';
-import { createLogger } from '../../src/log.js';
-import { createRotator } from '../../src/once.js';
-import { createRotationHarness, daysAgo, fastVerify, type RotationHarness } from '../support/rotation-harness.js';
+import { createRotationHarness, daysAgo, type RotationHarness } from '../support/rotation-harness.js';
 
 describe('two keyup processes checking the same due key', () => {
   let h: RotationHarness;
@@ -29,8 +26,7 @@ describe('two keyup processes checking the same due key', () => {
         return keys;
       },
     };
-    const config = getDefaultConfig(h.paths.keyupConfigFile, h.home.env, h.home.dir);
-    const second = await createRotator(h.paths, config, createLogger({ level: 'silent' }), h.home.env, { keyApi: racing, verifyInit: fastVerify });
+    const second = h.createRotator(racing);
 
     const outcome = await second.rotate({ profile: 'default', settings: { maxAgeDays: 90, warnAgeDays: 80, oldKey: 'delete', deferOnSessions: true } });
     expect(first).toMatchObject({ kind: 'rotated', oldKeyId: old.accessKeyId });

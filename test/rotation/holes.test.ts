@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SeededAccessKey } from '../../emulator/index.js';
 import type { FileSystem } from '../../src/fs/fs.js';
+import { formatErrorInfo } from '../../src/engine/outcome.js';
 import { Journal, type JournalEntry } from '../../src/rotation/journal.js';
 import { createRotationHarness, daysAgo, type HarnessInit, type RotationHarness } from '../support/rotation-harness.js';
 
@@ -92,7 +93,7 @@ describe('issue 7: holes in the rotation engine', () => {
       // The file is back to the old key (a backup restore, a git checkout of dotfiles).
       const outcome = await h.rotate();
       expect(outcome).toMatchObject({ kind: 'rotated', newKeyId: fresh.accessKeyId });
-      expect(outcome.kind === 'rotated' && outcome.profiles).toEqual(['default']);
+      expect(outcome.kind === 'rotated' && outcome.holders).toEqual([{ file: 'credentials', profile: 'default' }]);
       expectUsableKeyInFile(await h.readCredentials());
       expect(await h.readCredentials()).toContain(fresh.secretAccessKey);
     });
@@ -149,7 +150,7 @@ describe('issue 7: holes in the rotation engine', () => {
       await h.writeCredentials(profile('default', { accessKeyId: key.secretAccessKey, secretAccessKey: key.accessKeyId }));
       const outcome = await h.rotate();
       expect(outcome.kind).toBe('failed');
-      const said = outcome.kind === 'failed' ? outcome.error.userMessage : '';
+      const said = outcome.kind === 'failed' ? formatErrorInfo(outcome.error) : '';
       for (const piece of [key.secretAccessKey.slice(0, 4), key.secretAccessKey.slice(-4)]) expect(said).not.toContain(piece);
       expect(h.logLines.join('\n')).not.toContain(key.secretAccessKey.slice(-4));
     });
@@ -184,7 +185,7 @@ describe('issue 7: holes in the rotation engine', () => {
       await seed({ harness: { fs: full } });
       const outcome = await h.rotate();
       expect(outcome.kind).toBe('failed');
-      const said = outcome.kind === 'failed' ? outcome.error.userMessage : '';
+      const said = outcome.kind === 'failed' ? formatErrorInfo(outcome.error) : '';
       expect(said).not.toMatch(/unexpected/i);
       expect(said).toMatch(/no space|full/i);
       expect(said).toContain(join(h.paths.stateDir, 'journal'));
@@ -194,7 +195,7 @@ describe('issue 7: holes in the rotation engine', () => {
       await seed({ emulator: { activationDelayMs: { iam: 600_000, sts: 0 } } });
       const outcome = await h.rotate();
       expect(outcome.kind).toBe('failed');
-      const said = outcome.kind === 'failed' ? outcome.error.userMessage : '';
+      const said = outcome.kind === 'failed' ? formatErrorInfo(outcome.error) : '';
       expect(said).not.toMatch(/Put a working access key/);
       expect(said).toMatch(/next check/);
     }, 60_000);

@@ -43,13 +43,14 @@ describe('recovery of a rotation that stopped at "verified"', () => {
     });
     // The dead process's lock stays behind, as a kill -9 leaves it.
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
-    await fs.writeFile(join(h.paths.stateDir, 'rotation.lock'), JSON.stringify({ pid: dead, profile: 'default', since: new Date().toISOString() }), { mode: 0o600 });
+    await fs.mkdir(join(h.paths.stateDir, 'locks'), { recursive: true });
+    await fs.writeFile(join(h.paths.stateDir, 'locks', `${old.accessKeyId}.lock`), JSON.stringify({ pid: dead, token: 'dead', profile: 'default', since: new Date().toISOString() }), { mode: 0o600 });
   }
 
   async function expectFinished() {
     expect(h.keysOf('alice').map((key) => key.accessKeyId)).toEqual([fresh.accessKeyId]);
     const state = await h.readStateFiles();
-    expect([...state.keys()].filter((path) => path.endsWith('rotation.lock'))).toEqual([]);
+    expect([...state.keys()].filter((path) => path.endsWith('.lock'))).toEqual([]);
     // Only the finished rotation's safety copy is left in the journal.
     expect(await new Journal({ fs: nodeFs, stateDir: h.paths.stateDir }).read('default')).toMatchObject({ step: 'retired', newKey: { accessKeyId: fresh.accessKeyId } });
     expect(await h.rotate()).toMatchObject({ kind: 'current', keyId: fresh.accessKeyId });
@@ -59,7 +60,7 @@ describe('recovery of a rotation that stopped at "verified"', () => {
     await crashedAtVerified({ fileRenamed: true });
     const before = await fs.stat(h.paths.credentialsFile);
     const outcomes = await h.rotator.recoverAll();
-    expect(outcomes).toEqual([expect.objectContaining({ kind: 'rotated', oldKeyId: old.accessKeyId, newKeyId: fresh.accessKeyId, profiles: ['default'] })]);
+    expect(outcomes).toEqual([expect.objectContaining({ kind: 'rotated', oldKeyId: old.accessKeyId, newKeyId: fresh.accessKeyId, holders: [{ file: 'credentials', profile: 'default' }] })]);
     // Same inode and bytes: no second rename, and no backup (one is taken before each rewrite).
     const after = await fs.stat(h.paths.credentialsFile);
     expect(after.ino).toBe(before.ino);
@@ -74,7 +75,7 @@ describe('recovery of a rotation that stopped at "verified"', () => {
   it('before the rename: writes the file, then retires the old key', async () => {
     await crashedAtVerified({ fileRenamed: false });
     const outcomes = await h.rotator.recoverAll();
-    expect(outcomes).toEqual([expect.objectContaining({ kind: 'rotated', newKeyId: fresh.accessKeyId, profiles: ['default'] })]);
+    expect(outcomes).toEqual([expect.objectContaining({ kind: 'rotated', newKeyId: fresh.accessKeyId, holders: [{ file: 'credentials', profile: 'default' }] })]);
     expect(await h.readCredentials()).toBe(credentialsFile(fresh));
     await expectFinished();
   });

@@ -45,7 +45,7 @@ describe('Rotator against the emulator', () => {
     const old = await seedAlice(100);
     const original = await h.readCredentials();
     const outcome = await h.rotate();
-    expect(outcome).toMatchObject({ kind: 'rotated', profile: 'default', userName: 'alice', oldKeyId: old.accessKeyId, profiles: ['default'] });
+    expect(outcome).toMatchObject({ kind: 'rotated', profile: 'default', user: 'alice', oldKeyId: old.accessKeyId, holders: [{ file: 'credentials', profile: 'default' }] });
     const keys = h.keysOf('alice');
     expect(keys).toHaveLength(1);
     const fresh = keys[0]!;
@@ -88,15 +88,15 @@ describe('Rotator against the emulator', () => {
     await seedAlice(10);
     const before = await h.readCredentials();
     const outcome = await h.rotate();
-    expect(outcome).toMatchObject({ kind: 'current', keyAge: { state: 'ok' } });
-    expect(outcome.kind === 'current' && outcome.keyAge.ageDays).toBeCloseTo(10, 1);
+    expect(outcome).toMatchObject({ kind: 'current', ageState: 'ok' });
+    expect(outcome.kind === 'current' && outcome.ageDays).toBeCloseTo(10, 1);
     expect(await h.readCredentials()).toBe(before);
     expect(h.keysOf('alice')).toHaveLength(1);
   });
 
   it('warns from warn_age_days and rotates anything when asked to rotate now', async () => {
     await seedAlice(85);
-    expect(await h.rotate()).toMatchObject({ kind: 'current', keyAge: { state: 'warn' } });
+    expect(await h.rotate()).toMatchObject({ kind: 'current', ageState: 'warn' });
     expect(await h.rotate({ ignoreAge: true })).toMatchObject({ kind: 'rotated' });
   });
 
@@ -114,7 +114,7 @@ describe('Rotator against the emulator', () => {
     const key = h.emulator.createAccessKey({ userName: 'alice', createDate: daysAgo(100) });
     await h.writeCredentials(credentialsFile(key.accessKeyId, key.secretAccessKey, `[copy]\naws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\n`));
     const outcome = await h.rotate();
-    expect(outcome).toMatchObject({ kind: 'rotated', profiles: ['default', 'copy'] });
+    expect(outcome).toMatchObject({ kind: 'rotated', holders: [{ file: 'credentials', profile: 'default' }, { file: 'credentials', profile: 'copy' }] });
     expect((await h.readCredentials()).split(h.keysOf('alice')[0]!.accessKeyId)).toHaveLength(3);
   });
 
@@ -254,7 +254,7 @@ describe('Rotator against the emulator', () => {
         `[admin]\naws_access_key_id = ${admin.accessKeyId}\naws_secret_access_key = ${admin.secretAccessKey}\n\n[ci-bot]\naws_access_key_id = ${bot.accessKeyId}\naws_secret_access_key = ${bot.secretAccessKey}\n`,
       );
       const outcome = await h.rotate({ profile: 'ci-bot', settings: { ...defaultSettings, manageWith: 'admin' } });
-      expect(outcome).toMatchObject({ kind: 'rotated', userName: 'ci-bot', profiles: ['ci-bot'] });
+      expect(outcome).toMatchObject({ kind: 'rotated', user: 'ci-bot', holders: [{ file: 'credentials', profile: 'ci-bot' }] });
       const fresh = h.keysOf('ci-bot')[0]!;
       const calls = h.emulator.getCallLog();
       for (const action of ['ListAccessKeys', 'CreateAccessKey', 'DeleteAccessKey']) {

@@ -2,19 +2,19 @@ import * as fs from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js';
+import type { KeyApi } from '../../src/aws/key-api.js';
 import { createSdkKeyApi } from '../../src/aws/sdk-key-api.js';
-import { getDefaultConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log.js';
 import * as nodeFs from 'node:fs';
 import { CredentialsStore } from '../../src/credentials/index.js';
+import type { Outcome } from '../../src/engine/outcome.js';
 import type { FileSystem } from '../../src/fs/fs.js';
-import { createRotator } from '../../src/once.js';
 import { resolvePaths, type KeyupPaths } from '../../src/paths.js';
 import type { CredentialsFile } from '../../src/rotation/credentials-file.js';
 import { History } from '../../src/rotation/history.js';
 import { Journal } from '../../src/rotation/journal.js';
-import { RotationLock } from '../../src/rotation/lock.js';
-import { Rotator, type RotateOutcome, type RotateRequest, type RotationSettings } from '../../src/rotation/rotator.js';
+import { KeyLocks } from '../../src/rotation/lock.js';
+import { Rotator, type RotateRequest, type RotationSettings } from '../../src/rotation/rotator.js';
 import { createCredentialsFile } from '../../src/rotation/store-adapter.js';
 import { createTempHome, type TempHome } from './temp-home.js';
 
@@ -35,11 +35,13 @@ export interface RotationHarness {
   readonly logLines: string[];
   writeCredentials(text: string): Promise<void>;
   readCredentials(): Promise<string>;
-  rotate(request?: Partial<RotateRequest>): Promise<RotateOutcome>;
+  rotate(request?: Partial<RotateRequest>): Promise<Outcome>;
   /** The keys IAM holds for a user. */
   keysOf(userName: string): { accessKeyId: string; status: string; secretAccessKey: string }[];
   /** Every file under the state folder, with its contents. */
   readStateFiles(): Promise<Map<string, string>>;
+  /** Another rotator on the same files (another keyup process, say) with its own KeyApi. */
+  createRotator(keyApi: KeyApi): Rotator;
   close(): Promise<void>;
 }
 
@@ -63,11 +65,7 @@ export async function createRotationHarness(options: EmulatorOptions = {}, verif
   });
   const logger = createLogger({ destination: logStream, level: 'debug' });
   const keyApi = createSdkKeyApi({ iamEndpoint: emulator.endpoint, stsEndpoint: emulator.endpoint, requestTimeoutMs: 2_000, connectionTimeoutMs: 1_000 });
-  const config = getDefaultConfig(paths.keyupConfigFile, home.env, home.dir);
-  const rotator =
-    init.fs === undefined && init.wrapCredentials === undefined
-      ? await createRotator(paths, config, logger, home.env, { keyApi, verifyInit })
-      : createCustomRotator(init, paths, keyApi, logger, verifyInit);
+  const rotator = createRotator(init, paths, keyApi, logger, verifyInit);
 
   return {
     emulator,
@@ -94,6 +92,7 @@ export async function createRotationHarness(options: EmulatorOptions = {}, verif
       await walk(paths.stateDir);
       return files;
     },
+    createRotator: (other) => createRotator(init, paths, other, createLogger({ level: 'silent' }), verifyInit),
     async close() {
       await emulator.stop();
       await home.remove();
@@ -101,15 +100,15 @@ export async function createRotationHarness(options: EmulatorOptions = {}, verif
   };
 }
 
-/** The same wiring as createRotator, with the file system or the credentials file replaced. */
-function createCustomRotator({ fs = nodeFs, wrapCredentials = (file) => file }: HarnessInit, paths: KeyupPaths, keyApi: ReturnType<typeof createSdkKeyApi>, logger: ReturnType<typeof createLogger>, verifyInit: typeof fastVerify): Rotator {
+/** The engine's wiring of one Rotator, with the file system or the credentials file replaceable. */
+function createRotator({ fs = nodeFs, wrapCredentials = (file) => file }: HarnessInit, paths: KeyupPaths, keyApi: KeyApi, logger: ReturnType<typeof createLogger>, verifyInit: typeof fastVerify): Rotator {
   const store = new CredentialsStore({ fs, paths });
   return new Rotator({
     keyApi,
     credentials: wrapCredentials(createCredentialsFile(store, paths.credentialsFile)),
     journal: new Journal({ fs, stateDir: paths.stateDir }),
     history: new History({ fs, stateDir: paths.stateDir }),
-    lock: new RotationLock({ fs, stateDir: paths.stateDir }),
+    locks: new KeyLocks({ fs, stateDir: paths.stateDir }),
     logger,
     verifyInit,
   });

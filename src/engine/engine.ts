@@ -1,0 +1,316 @@
+import type { KeyApi } from '../aws/key-api.js';
+import { limitIamRate, TokenBucket, type RateLimit } from '../aws/rate-limit.js';
+import { sleep as realSleep } from '../aws/retry.js';
+import type { KeyupConfig, ProfileConfig } from '../config/index.js';
+import { CredentialsStore } from '../credentials/index.js';
+import { ExitCode, KeyupError } from '../errors.js';
+import type { FileSystem } from '../fs/fs.js';
+import { describeCause, type Logger } from '../log.js';
+import type { KeyupPaths } from '../paths.js';
+import { History } from '../rotation/history.js';
+import { Journal } from '../rotation/journal.js';
+import { KeyLocks, type KeyLocksInit } from '../rotation/lock.js';
+import { Rotator, type RotationSettings, type RotatorDeps } from '../rotation/rotator.js';
+import { createCredentialsFile } from '../rotation/store-adapter.js';
+import { EventHub, type EngineEvent, type EventListener } from './events.js';
+import type { Outcome } from './outcome.js';
+import { applyOutcome, emptyView, findLastRotation, renderView, type ProfileView, type StoredView } from './view.js';
+
+export interface EngineInit {
+  fs: FileSystem;
+  paths: KeyupPaths;
+  config: KeyupConfig;
+  logger: Logger;
+  /** The AWS side, made on first need: loading the SDK costs start-up time a usage error should not pay. */
+  loadKeyApi: () => Promise<KeyApi>;
+  now?: () => Date;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  /** STS's region (`AWS_REGION`); IAM is global. */
+  region?: string;
+  verifyInit?: RotatorDeps['verifyInit'];
+  retryInit?: RotatorDeps['retryInit'];
+  /** How many profiles rotate at once. Default {@link DEFAULT_CONCURRENCY}. */
+  concurrency?: number;
+  /** The pace of IAM calls across every rotation; `null` for none. Default {@link DEFAULT_IAM_RATE}. */
+  iamRate?: RateLimit | null;
+  /** For tests of the cross-process locks: whose pid, and how liveness is judged. */
+  locks?: Pick<KeyLocksInit, 'pid' | 'isAlive' | 'readProcessStart'>;
+  /** What a previous process knew (the daemon's state file), before this one's first check. */
+  initialViews?: readonly StoredView[];
+}
+
+export interface RunRequest {
+  /** The profiles to look at; default every managed one. Each must be managed (else exit 2). */
+  readonly profiles?: readonly string[];
+  /** `rotate now`: whatever the key's age. */
+  readonly rotateNow?: boolean;
+  /** `--force`: even while temporary credentials are active. */
+  readonly force?: boolean;
+  /** Ends every rotation of this request at a resumable point (shutdown). */
+  readonly signal?: AbortSignal;
+  /** Every event of the request's profiles; for a rotation it joined, from the moment it joined. */
+  readonly onEvent?: EventListener;
+}
+
+/**
+ * Different profiles rotate at once, up to this many: most of a rotation is waiting for IAM to
+ * spread a new key (the confirmation pauses), which overlaps well. The IAM rate below, not this,
+ * is what keeps keyup within IAM's limits.
+ */
+export const DEFAULT_CONCURRENCY = 16;
+/**
+ * IAM does not publish its API limits; accounts see throttling from around 20 requests a second.
+ * 15 a second with a burst of 30 leaves room for the person's own tools using the same account.
+ */
+export const DEFAULT_IAM_RATE: RateLimit = { perSecond: 15, burst: 30 };
+
+/** One profile's rotation in progress, which a second request for the profile joins. */
+interface Flight {
+  readonly promise: Promise<Outcome>;
+  readonly hub: EventHub;
+  readonly rotateNow: boolean;
+  readonly force: boolean;
+}
+
+/**
+ * The rotation engine: one "check the managed profiles" operation for both front ends (`keyupd
+ * --once` and the daemon), with different profiles rotating concurrently, the same profile never
+ * twice at once (a second request joins the first), progress as typed events, and a read-only
+ * view of every profile for `status`.
+ */
+export class Engine {
+  private config: KeyupConfig;
+  private readonly init: EngineInit;
+  private readonly now: () => Date;
+  private readonly subscribers: EventHub;
+  private readonly flights = new Map<string, Flight>();
+  private readonly views = new Map<string, StoredView>();
+  private keyApi: Promise<KeyApi> | undefined;
+  private activeRuns = 0;
+
+  constructor(init: EngineInit) {
+    this.init = init;
+    this.config = init.config;
+    this.now = init.now ?? (() => new Date());
+    this.subscribers = new EventHub((error) => init.logger.warn({ cause: describeCause(error) }, 'An event listener failed and was removed.'));
+    for (const view of init.initialViews ?? []) this.views.set(view.profile, view);
+  }
+
+  /** The managed profiles, in the configuration's order. */
+  managedProfiles(): string[] {
+    return this.config.profiles.map((profile) => profile.name);
+  }
+
+  /** A changed configuration (reload) applies to every run that starts from now on. */
+  setConfig(config: KeyupConfig): void {
+    this.config = config;
+  }
+
+  /** Every event of every run, for the log or a socket; a listener that throws is removed. */
+  subscribe(listener: EventListener): () => void {
+    return this.subscribers.add(listener);
+  }
+
+  /** Each managed profile as the engine knows it now: no lock, no file read, no AWS call. */
+  view(): ProfileView[] {
+    const now = this.now();
+    return this.config.profiles.map((profile) =>
+      renderView(this.views.get(profile.name) ?? emptyView(profile.name), profile.settings, now, this.flights.has(profile.name)),
+    );
+  }
+
+  /** The stored facts of every managed profile, for the daemon to persist. */
+  storedViews(): StoredView[] {
+    return this.config.profiles.map((profile) => this.views.get(profile.name) ?? emptyView(profile.name));
+  }
+
+  /**
+   * Checks the managed profiles (or those asked) and rotates what is due (or everything asked
+   * with `rotateNow`), first finishing or undoing any rotation a crash interrupted. Resolves with
+   * one outcome per profile looked at — those of unmanaged profiles' interrupted rotations first —
+   * and never rejects for a profile's failure, only for a request naming an unmanaged profile.
+   */
+  async run(request: RunRequest = {}): Promise<Outcome[]> {
+    const config = this.config;
+    const selected = this.select(config, request.profiles);
+    this.activeRuns++;
+    try {
+      const keyApi = await this.loadKeyApi();
+      const rotator = this.createRotator(config, keyApi);
+      const recovered: Outcome[] = [];
+      if (request.profiles === undefined) {
+        // Journals of profiles no longer managed: finish or undo them, since nobody else will.
+        for (const outcome of await rotator.recoverAll({ except: new Set(this.managedProfiles()), ...(request.signal === undefined ? {} : { signal: request.signal }) })) {
+          recovered.push(outcome);
+          this.emit(undefined, { type: 'end', profile: outcome.profile, elapsedMs: 0, outcome });
+        }
+      }
+      const outcomes = new Map<string, Outcome>();
+      const groups = await this.groupByKey(selected, config);
+      await runConcurrently(groups, this.init.concurrency ?? DEFAULT_CONCURRENCY, async (group) => {
+        // One key, one rotation: the profiles after the first find the key it made, and keep it.
+        const freshKeys = new Set<string>();
+        for (const profile of group) {
+          const outcome = await this.rotateProfile(rotator, profile, request, freshKeys);
+          if (outcome.kind === 'rotated') freshKeys.add(outcome.newKeyId);
+          outcomes.set(profile.name, outcome);
+        }
+      });
+      return [...recovered, ...selected.map((profile) => outcomes.get(profile.name)).filter((outcome): outcome is Outcome => outcome !== undefined)];
+    } finally {
+      this.activeRuns--;
+      // Between checks the daemon holds no AWS client and so no secret (see KeyApi.release).
+      if (this.activeRuns === 0 && this.keyApi !== undefined) (await this.keyApi).release?.();
+    }
+  }
+
+  private select(config: KeyupConfig, names: readonly string[] | undefined): ProfileConfig[] {
+    if (names === undefined) return [...config.profiles];
+    const unknown = names.filter((name) => !config.profiles.some((profile) => profile.name === name));
+    if (unknown.length > 0) {
+      const managed = config.profiles.map((profile) => profile.name).join(', ');
+      throw new KeyupError(`keyup does not manage profile${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; it manages ${managed}.`, {
+        code: 'usage',
+        exitCode: ExitCode.usage,
+        hint: `Name one of those, or add a [profile NAME] section to ${config.file}.`,
+      });
+    }
+    return [...new Set(names)].map((name) => config.profiles.find((profile) => profile.name === name) as ProfileConfig);
+  }
+
+  /**
+   * Profiles that hold the same key, in one group (rotated one after another); every other
+   * profile alone. A file that cannot be read now puts each profile alone: the rotation of each
+   * then says what is wrong.
+   */
+  private async groupByKey(profiles: readonly ProfileConfig[], config: KeyupConfig): Promise<ProfileConfig[][]> {
+    let keyOf: (name: string) => string | undefined;
+    try {
+      const snapshot = await this.createStore(config).read();
+      keyOf = (name) => {
+        const found = snapshot.profiles.find((profile) => profile.name === name);
+        return found?.kind === 'long-term' && found.source === 'credentials' ? found.accessKeyId : undefined;
+      };
+    } catch {
+      keyOf = () => undefined;
+    }
+    const groups = new Map<string, ProfileConfig[]>();
+    for (const profile of profiles) {
+      const key = keyOf(profile.name) ?? `profile:${profile.name}`;
+      groups.set(key, [...(groups.get(key) ?? []), profile]);
+    }
+    return [...groups.values()];
+  }
+
+  private async rotateProfile(rotator: Rotator, profile: ProfileConfig, request: RunRequest, freshKeys: ReadonlySet<string>): Promise<Outcome> {
+    const rotateNow = request.rotateNow === true;
+    const force = request.force === true;
+    for (let inFlight = this.flights.get(profile.name); inFlight !== undefined; inFlight = this.flights.get(profile.name)) {
+      // Joined: the same outcome, and the rest of its progress.
+      if ((inFlight.rotateNow || !rotateNow) && (inFlight.force || !force)) return this.join(inFlight, request.onEvent);
+      // A check in flight cannot answer `rotate now`: wait for it, then rotate (unless another
+      // request started a rotation meanwhile, which the loop then joins).
+      await inFlight.promise;
+    }
+    const hub = new EventHub();
+    const stop = request.onEvent === undefined ? undefined : hub.add(request.onEvent);
+    const started = this.now().getTime();
+    const elapsed = () => this.now().getTime() - started;
+    const promise = rotator
+      .rotate({
+        profile: profile.name,
+        settings: toRotationSettings(profile),
+        ignoreAge: rotateNow,
+        ignoreSessions: force,
+        freshKeys,
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
+        onStep: (step, text, data) => this.emit(hub, { type: 'step', profile: profile.name, step, elapsedMs: elapsed(), text, data }),
+      })
+      .then(async (outcome) => {
+        await this.remember(profile.name, outcome);
+        this.flights.delete(profile.name);
+        this.emit(hub, { type: 'end', profile: profile.name, elapsedMs: elapsed(), outcome });
+        return outcome;
+      });
+    this.flights.set(profile.name, { promise, hub, rotateNow, force });
+    try {
+      return await promise;
+    } finally {
+      stop?.();
+    }
+  }
+
+  private async join(flight: Flight, onEvent: EventListener | undefined): Promise<Outcome> {
+    const stop = onEvent === undefined ? undefined : flight.hub.add(onEvent);
+    try {
+      return await flight.promise;
+    } finally {
+      stop?.();
+    }
+  }
+
+  private emit(hub: EventHub | undefined, event: EngineEvent): void {
+    hub?.emit(event);
+    this.subscribers.emit(event);
+  }
+
+  private async remember(profile: string, outcome: Outcome): Promise<void> {
+    const now = this.now();
+    let stored = applyOutcome(this.views.get(profile) ?? emptyView(profile), outcome, now);
+    if (outcome.kind === 'rotated' || outcome.kind === 'failed') {
+      // The history also has the failed attempts, with their time.
+      const records = await new History({ fs: this.init.fs, stateDir: this.init.paths.stateDir }).read().catch(() => []);
+      stored = { ...stored, lastRotation: findLastRotation(records, profile) ?? stored.lastRotation };
+    }
+    this.views.set(profile, stored);
+  }
+
+  private loadKeyApi(): Promise<KeyApi> {
+    this.keyApi ??= this.init.loadKeyApi().then((keyApi) => {
+      const rate = this.init.iamRate === undefined ? DEFAULT_IAM_RATE : this.init.iamRate;
+      return rate === null ? keyApi : limitIamRate(keyApi, new TokenBucket({ ...rate, now: () => this.now().getTime(), sleep: this.init.sleep ?? realSleep }));
+    });
+    return this.keyApi;
+  }
+
+  private createStore(config: KeyupConfig): CredentialsStore {
+    return new CredentialsStore({ fs: this.init.fs, paths: this.init.paths, backup: config.daemon.backup, backupKeep: config.daemon.backupKeep });
+  }
+
+  private createRotator(config: KeyupConfig, keyApi: KeyApi): Rotator {
+    const { fs, paths, logger } = this.init;
+    return new Rotator({
+      keyApi,
+      credentials: createCredentialsFile(this.createStore(config), paths.credentialsFile),
+      journal: new Journal({ fs, stateDir: paths.stateDir }),
+      history: new History({ fs, stateDir: paths.stateDir }),
+      locks: new KeyLocks({ fs, stateDir: paths.stateDir, now: this.now, ...this.init.locks }),
+      logger,
+      now: this.now,
+      ...(this.init.sleep === undefined ? {} : { sleep: this.init.sleep }),
+      ...(this.init.random === undefined ? {} : { random: this.init.random }),
+      ...(this.init.region === undefined ? {} : { region: this.init.region }),
+      ...(this.init.verifyInit === undefined ? {} : { verifyInit: this.init.verifyInit }),
+      ...(this.init.retryInit === undefined ? {} : { retryInit: this.init.retryInit }),
+    });
+  }
+}
+
+function toRotationSettings(profile: ProfileConfig): RotationSettings {
+  const { maxAgeDays, warnAgeDays, oldKey, deferOnSessions } = profile.settings;
+  const managedBy = profile.source.kind === 'file' ? 'config' : profile.source.kind === 'env' ? 'env' : 'default';
+  return { maxAgeDays, warnAgeDays, oldKey, deferOnSessions, managedBy, ...(profile.manageWith === undefined ? {} : { manageWith: profile.manageWith }) };
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function runConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
