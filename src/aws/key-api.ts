@@ -60,7 +60,9 @@ export interface AccessKeyLastUsed {
 /**
  * IAM and STS calls. Every call makes a single attempt: retrying is the caller's decision,
  * because CreateAccessKey is not idempotent and a blind retry can leave a key nobody knows.
- * `userName` undefined means the signing user itself.
+ * `userName` undefined means the signing user itself. A call that gets no HTTP answer (refused,
+ * DNS, timeout, reset, aborted) throws an error that names the URL it went to as `endpoint`
+ * (read it with `getUnansweredEndpoint`); the error is otherwise the SDK's own.
  */
 export interface KeyApi {
   getCallerIdentity(ctx: CallContext): Promise<CallerIdentity>;
@@ -75,4 +77,10 @@ export interface KeyApi {
    * holds no secret and no socket. Calls still running finish first on what they had.
    */
   release?(): void;
+}
+
+/** The endpoint that did not answer a failed KeyApi call, if the error names one. */
+export function getUnansweredEndpoint(error: unknown): string | undefined {
+  const endpoint = typeof error === 'object' && error !== null ? (error as { endpoint?: unknown }).endpoint : undefined;
+  return typeof endpoint === 'string' ? endpoint : undefined;
 }

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { GetSessionTokenCommand } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
 import { describeAwsError, isNetworkOrTimeout } from '../../src/aws/errors.js';
-import type { AwsCredentials } from '../../src/aws/key-api.js';
+import { getUnansweredEndpoint, type AwsCredentials } from '../../src/aws/key-api.js';
 import { createSdkKeyApi, type SdkKeyApi, type SdkKeyApiInit } from '../../src/aws/sdk-key-api.js';
 import { waitFor } from '../e2e/keyupd.js';
 import { failure, isolateAwsEnvironment, seedUser, stsClient, useEmulator } from '../emulator/helpers.js';
@@ -185,6 +185,7 @@ describe('createSdkKeyApi: a call that gets no answer names the endpoint', () =>
 
     for (const error of [sts, iam]) {
       expect(error).toMatchObject({ code: 'ECONNREFUSED', endpoint: `http://127.0.0.1:${port}` });
+      expect(getUnansweredEndpoint(error)).toBe(`http://127.0.0.1:${port}`);
       expect(isNetworkOrTimeout(error)).toBe(true);
       expect(describeAwsError(error, { action: 'sts:GetCallerIdentity', profile: 'default' }).message).toMatch(/did not answer/);
     }
@@ -240,7 +241,7 @@ describe('createSdkKeyApi: a call that gets no answer names the endpoint', () =>
     const error = await failure(api.getCallerIdentity({ credentials: alice.credentials }));
 
     expect(error.$metadata).toMatchObject({ httpStatusCode: 503 });
-    expect(error).not.toHaveProperty('endpoint');
+    expect(getUnansweredEndpoint(error)).toBeUndefined();
     api.release();
   });
 
