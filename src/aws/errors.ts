@@ -1,8 +1,7 @@
 import { KeyupError } from '../errors.js';
 
-/** The IAM actions keyup calls; `sts:GetCallerIdentity` needs no permission. */
+/** The IAM actions keyup calls, and no other; `sts:GetCallerIdentity` needs no permission. */
 export const KEYUP_IAM_ACTIONS = [
-  'iam:GetUser',
   'iam:ListAccessKeys',
   'iam:CreateAccessKey',
   'iam:UpdateAccessKey',

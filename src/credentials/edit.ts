@@ -1,4 +1,5 @@
 import { FileFormatError, KeyupError } from '../errors.js';
+import { detach } from './lines.js';
 import { parseIni } from './parse.js';
 import type { IniDocument, IniEntry } from './parse.js';
 
@@ -75,11 +76,6 @@ export function findKeyHolders(document: IniDocument): Map<string, string[]> {
     holders.set(key, [...(holders.get(key) ?? []), detach(name)]);
   }
   return holders;
-}
-
-/** A copy that shares no memory with the file text it was cut from (V8 keeps a slice's parent alive). */
-export function detach(text: string): string {
-  return Buffer.from(text, 'utf8').toString('utf8');
 }
 
 function assertAccessKey(oldKeyId: string, next: AccessKey): void {

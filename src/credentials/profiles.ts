@@ -1,4 +1,5 @@
 import type { IniDocument, IniEntry } from './parse.js';
+import { detach } from './lines.js';
 import { splitShellWords } from './shell-words.js';
 
 /** Which file holds the settings that decide how a profile gets its credentials. */
@@ -79,7 +80,7 @@ export function listProfiles(credentials: IniDocument, config?: IniDocument): Pr
   const fromCredentials = new Map(credentials.sections.map((section) => [section.name, section.entries]));
   const fromConfig = config === undefined ? new Map<string, Entries>() : mapConfigProfiles(config);
   const names = new Set([...fromCredentials.keys(), ...fromConfig.keys()]);
-  return [...names].map((name) => classifyProfile(name, fromCredentials.get(name), fromConfig.get(name)));
+  return [...names].map((name) => classifyProfile(detach(name), fromCredentials.get(name), fromConfig.get(name)));
 }
 
 /**
@@ -125,12 +126,14 @@ function classifyProfile(name: string, credentials: Entries | undefined, config:
 }
 
 function readStaticKey(name: string, source: ProfileSource, entries: Entries): Profile {
-  const accessKeyId = entries.get(ACCESS_KEY_ID)?.value ?? '';
+  // Copies, not slices: a profile kept for months (the daemon's view) must not keep the whole
+  // file text, old secrets included, alive through a substring of it.
+  const accessKeyId = detach(entries.get(ACCESS_KEY_ID)?.value ?? '');
   const secret = entries.get(SECRET_ACCESS_KEY);
   if (secret === undefined) return { name, source, kind: 'other', via: 'incomplete' };
   const token = TOKEN_KEYS.map((key) => entries.get(key)).find((entry) => entry !== undefined);
   if (token === undefined) {
-    return hideSecrets({ name, source, kind: 'long-term' as const, accessKeyId }, { secretAccessKey: secret.value });
+    return hideSecrets({ name, source, kind: 'long-term' as const, accessKeyId }, { secretAccessKey: detach(secret.value) });
   }
   const expiry = EXPIRY_KEYS.map((key) => entries.get(key)).find((entry) => entry !== undefined);
   const expiresAt = expiry === undefined ? undefined : parseExpiry(expiry.value);
@@ -143,7 +146,7 @@ function readStaticKey(name: string, source: ProfileSource, entries: Entries): P
       ...(expiry === undefined ? {} : { expirationKey: expiry.key }),
       ...(expiresAt === undefined ? {} : { expiresAt }),
     },
-    { secretAccessKey: secret.value, sessionToken: token.value },
+    { secretAccessKey: detach(secret.value), sessionToken: detach(token.value) },
   );
 }
 

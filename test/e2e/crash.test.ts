@@ -212,3 +212,20 @@ describe('two keyupd --once started at the same time on a due key', { timeout: 3
     await expectRotatedCleanly(s);
   });
 });
+
+describe('a keyupd --once started while another is rotating the same profile', { timeout: 30_000 }, () => {
+  it('reports the profile busy, naming the process that rotates it, exits 0 and leaves it alone', async () => {
+    // New keys are refused for two seconds: the first process sits in verification meanwhile.
+    const s = await scene({ emulator: { activationDelayMs: 2_000 } });
+    const first = s.start();
+    await waitFor('the first process to have made its key', async () => (await s.journalStep()) === 'created', { run: first });
+    const { since } = JSON.parse(await readFile(s.lockFile, 'utf8')) as { since: string };
+    const second = s.start();
+    const { code } = await finish(second);
+    expect(code, second.stdout() + second.stderr()).toBe(0);
+    expect(second.stdout().trim()).toBe(`keyupd: default: busy: keyup process ${first.child.pid} is rotating it (since ${since}); left to it.`);
+    expect((await finish(first)).code).toBe(0);
+    expect(s.emulator.getCallLog().filter((call) => call.action === 'CreateAccessKey')).toHaveLength(1);
+    await expectRotatedCleanly(s);
+  });
+});
