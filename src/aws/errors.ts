@@ -1,4 +1,5 @@
-import { KeyupError } from '../errors.js';
+import { KeyupError, type ErrorCode } from '../errors.js';
+import { getUnansweredEndpoint } from './key-api.js';
 
 /** The IAM actions keyup calls, and no other; `sts:GetCallerIdentity` needs no permission. */
 export const KEYUP_IAM_ACTIONS = [
@@ -90,12 +91,13 @@ export interface AwsErrorContext {
 export function describeAwsError(error: unknown, ctx: AwsErrorContext): KeyupError {
   const code = getAwsErrorCode(error);
   const key = ctx.maskedKeyId === undefined ? `the key in profile ${ctx.profile}` : `the key ${ctx.maskedKeyId} in profile ${ctx.profile}`;
-  const make = (message: string, hint: string) => new KeyupError(message, { hint, cause: error });
+  const make = (code: ErrorCode, message: string, hint: string) => new KeyupError(message, { code, hint, cause: error });
 
   switch (code) {
     case 'AccessDenied': {
       const target = ctx.userName === undefined ? '' : ` on user ${ctx.userName}`;
       return make(
+        'access-denied',
         `IAM refused ${ctx.action}${target} for profile ${ctx.profile}: its identity is not allowed to call it.`,
         `Attach a policy that allows ${ctx.action} to that identity, for example: ${formatIamPolicy(ctx.otherUserArn)}`,
       );
@@ -103,40 +105,46 @@ export function describeAwsError(error: unknown, ctx: AwsErrorContext): KeyupErr
     case 'InvalidClientTokenId':
     case 'AuthFailure':
       return make(
+        'key-invalid',
         `AWS does not accept ${key}: it is unknown, inactive or deleted.`,
         `Put a working access key in profile ${ctx.profile} (aws configure --profile ${ctx.profile}).`,
       );
     case 'SignatureDoesNotMatch':
       return make(
+        'key-invalid',
         `AWS rejected the signature of ${key}: the secret access key does not belong to that key id, or this machine's clock is wrong.`,
         `Check the secret in profile ${ctx.profile} and that the system clock is correct.`,
       );
     case 'ExpiredToken':
     case 'RequestExpired':
-      return make(`AWS says the credentials of profile ${ctx.profile} have expired.`, `Refresh the session of profile ${ctx.profile}.`);
+      return make('key-invalid', `AWS says the credentials of profile ${ctx.profile} have expired.`, `Refresh the session of profile ${ctx.profile}.`);
     case 'NoSuchEntity':
       return make(
+        'profile-unusable',
         `IAM has no such user or key${ctx.userName === undefined ? '' : ` for user ${ctx.userName}`} (${ctx.action}).`,
         'Check that the user still exists and that the profile holds its current key.',
       );
     case 'LimitExceeded':
       return make(
+        'second-active-key',
         `IAM user ${ctx.userName ?? 'of profile ' + ctx.profile} already has two access keys, the most IAM allows.`,
         'Delete the key that is not in use (aws iam delete-access-key) and try again.',
       );
   }
   if (isThrottling(error)) {
-    return make(`IAM kept throttling ${ctx.action} for profile ${ctx.profile}.`, 'keyup tries again at the next check; nothing needs doing.');
+    return make('aws-unavailable', `IAM kept throttling ${ctx.action} for profile ${ctx.profile}.`, 'keyup tries again at the next check; nothing needs doing.');
   }
   if (isServerFault(error)) {
     const status = shapeOf(error).$metadata?.httpStatusCode;
-    return make(`AWS failed ${ctx.action} with a server error (HTTP ${status}).`, 'keyup tries again at the next check; nothing needs doing.');
+    return make('aws-unavailable', `AWS failed ${ctx.action} with a server error (HTTP ${status}).`, 'keyup tries again at the next check; nothing needs doing.');
   }
   if (isNetworkOrTimeout(error)) {
+    const endpoint = getUnansweredEndpoint(error);
     return make(
-      `AWS did not answer ${ctx.action} for profile ${ctx.profile}.`,
+      'network',
+      `AWS did not answer ${ctx.action} for profile ${ctx.profile}${endpoint === undefined ? '' : ` at ${endpoint}`}.`,
       'Check the network connection, a proxy (HTTPS_PROXY) or an AWS_ENDPOINT_URL setting.',
     );
   }
-  return make(`${ctx.action} failed for profile ${ctx.profile} (${code ?? 'unknown error'}).`, 'Run again with --debug for details.');
+  return make('aws-error', `${ctx.action} failed for profile ${ctx.profile} (${code ?? 'unknown error'}).`, 'Run again with --debug for details.');
 }

@@ -69,3 +69,29 @@ describe('error classes', () => {
     expect(formatIamPolicy()).toContain('"Resource":"arn:aws:iam::*:user/${aws:username}"');
   });
 });
+
+describe('describeAwsError codes', () => {
+  const ctx = { action: 'iam:ListAccessKeys' as const, profile: 'work', maskedKeyId: 'AKIA…WXYZ', userName: 'alice' };
+  const awsError = (name: string, status: number, extra: Record<string, unknown> = {}) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, ...extra });
+
+  it.each([
+    ['AccessDenied', 403, 'access-denied'],
+    ['InvalidClientTokenId', 403, 'key-invalid'],
+    ['SignatureDoesNotMatch', 403, 'key-invalid'],
+    ['ExpiredToken', 403, 'key-invalid'],
+    ['LimitExceededException', 409, 'second-active-key'],
+    ['Throttling', 400, 'aws-unavailable'],
+    ['InternalFailure', 500, 'aws-unavailable'],
+    ['TimeoutError', 0, 'network'],
+    ['SomethingNew', 400, 'aws-error'],
+  ])('gives %s the stable code %s', (name, status, code) => {
+    expect(describeAwsError(awsError(name, status), ctx).code).toBe(code);
+  });
+
+  // Issue 8: a network failure names the endpoint that did not answer.
+  it('names the endpoint that did not answer', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', endpoint: 'https://iam.amazonaws.com' });
+    expect(describeAwsError(refused, ctx).message).toBe('AWS did not answer iam:ListAccessKeys for profile work at https://iam.amazonaws.com.');
+  });
+});
+
