@@ -13,6 +13,7 @@ import { KeyLocks, type KeyLocksInit } from '../rotation/lock.js';
 import { Rotator, type RotationSettings, type RotatorDeps } from '../rotation/rotator.js';
 import { createCredentialsFile } from '../rotation/store-adapter.js';
 import { EventHub, type EngineEvent, type EventListener } from './events.js';
+import { listProfileKeys, type ProfileKeys } from './keys.js';
 import type { Outcome } from './outcome.js';
 import { applyOutcome, emptyView, findLastRotation, renderView, type ProfileView, type StoredView } from './view.js';
 
@@ -118,6 +119,22 @@ export class Engine {
     return this.config.profiles.map((profile) =>
       renderView(this.views.get(profile.name) ?? emptyView(profile.name), profile.settings, now, this.flights.has(profile.name)),
     );
+  }
+
+  /** Every key of each profile's IAM user (default: every managed profile), for `keyupctl keys`. */
+  async keys(names?: readonly string[], signal?: AbortSignal): Promise<ProfileKeys[]> {
+    const config = this.config;
+    const selected = this.select(config, names);
+    this.activeRuns++;
+    try {
+      const keyApi = await this.loadKeyApi();
+      const snapshot = await this.createStore(config).read();
+      const init = { now: this.now(), ...(this.init.region === undefined ? {} : { region: this.init.region }), ...(signal === undefined ? {} : { signal }) };
+      return await Promise.all(selected.map((profile) => listProfileKeys(profile, snapshot, keyApi, init)));
+    } finally {
+      this.activeRuns--;
+      if (this.activeRuns === 0 && this.keyApi !== undefined) (await this.keyApi).release?.();
+    }
   }
 
   /** The stored facts of every managed profile, for the daemon to persist. */

@@ -125,7 +125,10 @@ function stateOf(stored: StoredView, ageState: 'ok' | 'warn' | 'due' | undefined
   if (rotating) return 'rotating';
   switch (stored.last) {
     case 'failed':
-      return stored.error?.code === 'needs-mfa' ? 'needs-mfa' : 'error';
+      if (stored.error?.code === 'needs-mfa') return 'needs-mfa';
+      // No network (a laptop that just woke) is waited out, not a failure of the profile.
+      if (stored.error?.code === 'network') break;
+      return 'error';
     case 'busy':
       return 'busy';
     case 'deferred':
