@@ -4,7 +4,10 @@
  * anything (keyupctl must start fast). Every field on the wire is snake_case, like status's JSON.
  */
 
-/** A line longer than this is refused (and the rest of it skipped), whoever sends it. */
+/**
+ * A request line longer than this is refused with an error (and the rest of it skipped). Answers
+ * may be longer (a `status` of many profiles): keyupctl reads up to MAX_REPLY_BYTES (client.ts).
+ */
 export const MAX_LINE_BYTES = 64 * 1024;
 
 export const METHODS = ['status', 'rotate', 'keys', 'config', 'reload', 'version'] as const;
