@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, KeyupError } from '../../src/errors.js';
+import { createLogger as createPinoLogger } from '../../src/log.js';
 import { DaemonError, ReplyCutOffError, request } from '../../src/ipc/client.js';
 import { RpcErrorCode, type Method } from '../../src/ipc/protocol.js';
 import { AlreadyRunningError, InvalidParamsError, startSocketServer, type RequestContext, type SocketHandlers, type SocketServer, type SocketServerInit, type SocketServerLogger } from '../../src/ipc/server.js';
@@ -132,6 +133,17 @@ describe('answers', () => {
     expect(JSON.stringify(answer)).not.toContain(SECRET);
     expect(logger.lines.some((line) => line.level === 'error' && line.message.includes('unexpectedly'))).toBe(true);
     client.destroy();
+  });
+
+  it('takes a pino logger, and logs an unexpected failure as its name and message, never its stack', async () => {
+    const written: string[] = [];
+    const pinoLogger = createPinoLogger({ level: 'debug', timestamp: false, destination: { write: (line: string) => void written.push(line) } });
+    await start({ logger: pinoLogger });
+    await expect(request(home.socketPath, 'reload')).rejects.toMatchObject({ rpcCode: RpcErrorCode.internalError });
+    const failed = written.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'A socket request failed unexpectedly.');
+    expect(failed).toMatchObject({ level: 50, method: 'reload', cause: { name: 'Error' } });
+    expect(failed).not.toHaveProperty('cause.stack');
+    expect(JSON.stringify(failed)).not.toContain('    at ');
   });
 
   it('answers an unknown method with -32601, bad JSON with -32700, and what is not a request with -32600', async () => {
