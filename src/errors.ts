@@ -47,6 +47,14 @@ export type ErrorCode =
   | 'aborted'
   /** IAM demands MFA for key changes. */
   | 'needs-mfa'
+  /** keyupd is not running, or its socket cannot be reached. */
+  | 'daemon-unreachable'
+  /** keyupd's reply was malformed, cut off or late. */
+  | 'daemon-reply'
+  /** Another keyupd already serves this socket. */
+  | 'already-running'
+  /** No user service manager (systemd user instance, launchd) answers. */
+  | 'no-service-manager'
   /** AWS answered with an error keyup has no words for. */
   | 'aws-error'
   /** A bug or an error nobody foresaw. */

@@ -37,9 +37,8 @@ export interface RequestOptions {
   maxReplyBytes?: number;
 }
 
-// None of these failures has its own ErrorCode yet (src/errors.ts); until it does they are
-// `unexpected`, and a CLI tells them apart by class.
-const CLIENT_ERROR_CODE: ErrorCode = 'unexpected';
+/** A reply that is malformed, cut off or late. */
+const REPLY_ERROR_CODE: ErrorCode = 'daemon-reply';
 
 /** keyupd cannot be reached at the socket. Exit 3. */
 export class DaemonUnreachableError extends KeyupError {
@@ -50,7 +49,7 @@ export class DaemonUnreachableError extends KeyupError {
     hint: string,
     cause: unknown,
   ) {
-    super(message, { hint, exitCode: ExitCode.unreachable, code: CLIENT_ERROR_CODE, cause });
+    super(message, { hint, exitCode: ExitCode.unreachable, code: 'daemon-unreachable', cause });
   }
 }
 
@@ -89,7 +88,7 @@ export class MalformedReplyError extends KeyupError {
   constructor(problem: string) {
     super(`keyupd sent a reply keyupctl cannot read: ${problem}.`, {
       hint: 'Make sure keyupctl and keyupd are the same version, and restart keyupd.',
-      code: CLIENT_ERROR_CODE,
+      code: REPLY_ERROR_CODE,
     });
   }
 }
@@ -99,7 +98,7 @@ export class ReplyCutOffError extends KeyupError {
   constructor(method: Method, cause?: unknown) {
     super(`keyupd closed the connection before answering ${method}.`, {
       hint: method === 'rotate' ? 'Run `keyupctl status` to see where the rotation got to; keyupd finishes or undoes it.' : 'Run `keyupctl status` to check keyupd is running, and see its log.',
-      code: CLIENT_ERROR_CODE,
+      code: REPLY_ERROR_CODE,
       cause,
     });
   }
@@ -113,7 +112,7 @@ export class ReplyTimeoutError extends KeyupError {
   ) {
     super(`keyupd did not answer ${method} within ${formatDuration(timeoutMs)}.`, {
       hint: method === 'rotate' ? 'The rotation goes on in keyupd: run `keyupctl status` to follow it.' : 'keyupd may be busy or stuck: try again, and see its log.',
-      code: CLIENT_ERROR_CODE,
+      code: REPLY_ERROR_CODE,
     });
   }
 }
