@@ -11,8 +11,8 @@ export interface SourcedJsonValue {
   readonly source: Source;
 }
 
-/** `keyupctl config --json`: keys keep their file names (snake_case), as status's JSON does. */
-export interface ConfigJson {
+/** The configuration with its sources, as renderConfig reads it. */
+interface SourcedConfig {
   readonly file: string;
   readonly found: boolean;
   readonly keyup: Readonly<Record<SettingKey, SourcedJsonValue>>;
@@ -23,6 +23,20 @@ export interface ConfigJson {
     readonly settings: Readonly<Partial<Record<SettingKey, SourcedJsonValue>>>;
     readonly manage_with: SourcedJsonValue | null;
   }[];
+}
+
+/**
+ * SPEC's `keyupctl config --json` (and the socket's `config`): every effective value with where
+ * it came from, as `default`, `file:LINE`, `env:NAME` or `flag:NAME`. Besides SPEC's fields:
+ * `found` (false: no file, every value a default), `managed` (why each profile is managed) and
+ * `unsupported_keys`.
+ */
+export interface ConfigJson {
+  readonly file: string;
+  readonly found: boolean;
+  readonly keyup: Readonly<Record<string, { readonly value: JsonValue; readonly source: string }>>;
+  readonly profiles: Readonly<Record<string, Readonly<Record<string, { readonly value: JsonValue; readonly source: string }>>>>;
+  readonly managed: Readonly<Record<string, string>>;
   readonly unsupported_keys: readonly SettingKey[];
 }
 
@@ -50,8 +64,7 @@ function sourced(settings: Settings, sources: SettingSources, keys: readonly Set
   return Object.fromEntries(keys.map((key) => [key, { value: toJsonValue(settings, key), source: sources[settingFields[key]] }]));
 }
 
-/** The JSON-able form of `config` for `keyupctl config --json` and the socket's `config` method. */
-export function toConfigJson(config: KeyupConfig): ConfigJson {
+function describeSources(config: KeyupConfig): SourcedConfig {
   return {
     file: config.file,
     found: config.found,
@@ -63,6 +76,37 @@ export function toConfigJson(config: KeyupConfig): ConfigJson {
       manage_with:
         profile.manageWith === undefined || profile.manageWithSource === undefined ? null : { value: profile.manageWith, source: profile.manageWithSource },
     })),
+  };
+}
+
+/** SPEC's source words: `default`, `file:LINE`, `env:NAME`. */
+export function formatSpecSource(source: Source): string {
+  switch (source.kind) {
+    case 'default':
+      return 'default';
+    case 'env':
+      return `env:${source.name}`;
+    case 'file':
+      return `file:${source.line}`;
+  }
+}
+
+/** The JSON of `keyupctl config --json` and the socket's `config` method (SPEC). */
+export function toConfigJson(config: KeyupConfig): ConfigJson {
+  const described = describeSources(config);
+  const flatten = (values: Readonly<Partial<Record<SettingKey, SourcedJsonValue>>>) =>
+    Object.fromEntries(Object.entries(values).map(([key, { value, source }]) => [key, { value, source: formatSpecSource(source) }]));
+  return {
+    file: config.file,
+    found: config.found,
+    keyup: flatten(described.keyup),
+    profiles: Object.fromEntries(
+      described.profiles.map((profile) => [
+        profile.profile,
+        { ...(profile.manage_with === null ? {} : { [MANAGE_WITH_KEY]: { value: profile.manage_with.value, source: formatSpecSource(profile.manage_with.source) } }), ...flatten(profile.settings) },
+      ]),
+    ),
+    managed: Object.fromEntries(described.profiles.map((profile) => [profile.profile, formatSpecSource(profile.source)])),
     unsupported_keys: [...config.unsupportedKeys],
   };
 }
@@ -72,7 +116,7 @@ export function toConfigJson(config: KeyupConfig): ConfigJson {
  * followed by a `;` comment saying where it came from, so it can be read, compared or copied.
  */
 export function renderConfig(config: KeyupConfig): string {
-  const json = toConfigJson(config);
+  const json = describeSources(config);
   const unsupported = new Set(config.unsupportedKeys);
   // [left, comment] pairs; a null comment is a line printed as is.
   const rows: [string, string | null][] = [];

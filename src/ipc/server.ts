@@ -101,7 +101,7 @@ export class AlreadyRunningError extends KeyupError {
     super(pid === null ? `Another process is listening on ${socketPath}.` : `keyupd is already running (pid ${pid}, socket ${socketPath}).`, {
       hint: pid === null ? 'Stop it, or give this keyupd another socket with --socket or KEYUP_SOCKET.' : `Stop it first (kill ${pid}, or keyupctl uninstall), or give this keyupd another socket with --socket or KEYUP_SOCKET.`,
       exitCode: ExitCode.usage,
-      code: 'usage',
+      code: 'already-running',
       cause,
     });
   }

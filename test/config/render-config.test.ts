@@ -57,27 +57,30 @@ describe('renderConfig', () => {
 });
 
 describe('toConfigJson', () => {
-  test('is plain JSON with snake_case keys, values and sources', () => {
+  test('is SPEC\'s shape: every value with its source as default, file:LINE or env:NAME', () => {
     const config = parseConfig(text, FILE, {}, HOME);
     const json = toConfigJson(config);
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
     expect(json.file).toBe(FILE);
     expect(json.found).toBe(true);
-    expect(json.keyup.max_age_days).toEqual({ value: 45, source: { kind: 'file', file: FILE, line: 2, section: 'keyup' } });
-    expect(json.keyup.syslog.value).toBe('tcp://[::1]:601');
-    expect(json.keyup.post_rotate).toEqual({ value: null, source: { kind: 'default' } });
-    expect(json.keyup.notify.value).toBe('off');
+    expect(json.keyup.max_age_days).toEqual({ value: 45, source: 'file:2' });
+    expect(json.keyup.schedule).toEqual({ value: '0 7 * * *', source: 'default' });
+    expect(json.keyup.syslog?.value).toBe('tcp://[::1]:601');
+    expect(json.keyup.post_rotate).toEqual({ value: null, source: 'default' });
+    expect(json.keyup.notify?.value).toBe('off');
     expect(json.unsupported_keys).toEqual(['notify', 'post_rotate']);
 
-    const [profile] = json.profiles;
-    expect(profile?.profile).toBe('ci-bot');
-    expect(profile?.manage_with).toEqual({ value: 'admin', source: { kind: 'file', file: FILE, line: 6, section: 'profile ci-bot' } });
-    expect(profile?.settings.backup_keep?.value).toBe(3);
-    expect(profile?.settings.max_age_days?.source).toEqual({ kind: 'file', file: FILE, line: 2, section: 'keyup' });
-    expect(profile?.settings.schedule).toBeUndefined();
+    const profile = json.profiles['ci-bot'];
+    expect(profile?.manage_with).toEqual({ value: 'admin', source: 'file:6' });
+    expect(profile?.backup_keep).toEqual({ value: 3, source: 'file:7' });
+    expect(profile?.max_age_days).toEqual({ value: 45, source: 'file:2' });
+    expect(profile?.schedule).toBeUndefined();
+    expect(json.managed).toEqual({ 'ci-bot': 'file:5' });
   });
 
-  test('a profile without manage_with has null', () => {
-    expect(toConfigJson(parseConfig('', FILE, {}, HOME)).profiles[0]?.manage_with).toBeNull();
+  test('a profile managed because of $AWS_PROFILE says so, and has no manage_with', () => {
+    const json = toConfigJson(parseConfig('', FILE, { AWS_PROFILE: 'work' }, HOME));
+    expect(json.managed).toEqual({ work: 'env:AWS_PROFILE' });
+    expect(json.profiles.work?.manage_with).toBeUndefined();
   });
 });
