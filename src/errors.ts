@@ -55,6 +55,8 @@ export type ErrorCode =
   | 'already-running'
   /** No user service manager (systemd user instance, launchd) answers. */
   | 'no-service-manager'
+  /** The service manager refused to install, start, stop or remove keyupd's service. */
+  | 'service-failed'
   /** AWS answered with an error keyup has no words for. */
   | 'aws-error'
   /** A bug or an error nobody foresaw. */

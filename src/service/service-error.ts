@@ -7,14 +7,9 @@ import { ExitCode, KeyupError, type ErrorCode } from '../errors.js';
  * - `service-failed`: the manager answered but refused (a systemctl or launchctl command failed),
  *   or keyup's own files for it (keyupd.js, the templates) are missing or cannot hold a path.
  */
-export type ServiceErrorCode = 'no-service-manager' | 'service-failed';
+export type ServiceErrorCode = Extract<ErrorCode, 'no-service-manager' | 'service-failed'>;
 
-/**
- * A {@link KeyupError} with exit code 1 and one of the {@link ServiceErrorCode}s.
- *
- * These two codes are not yet in src/errors.ts's ErrorCode; until they are, they pass through
- * this one cast, so that the codes machines see are already the final ones.
- */
+/** A {@link KeyupError} with exit code 1 and one of the {@link ServiceErrorCode}s. */
 export function createServiceError(code: ServiceErrorCode, message: string, hint: string, cause?: unknown): KeyupError {
-  return new KeyupError(message, { hint, exitCode: ExitCode.failed, code: code as unknown as ErrorCode, ...(cause === undefined ? {} : { cause }) });
+  return new KeyupError(message, { hint, exitCode: ExitCode.failed, code, ...(cause === undefined ? {} : { cause }) });
 }
