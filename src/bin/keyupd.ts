@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode, KeyupError } from '../errors.js';
+import { readVersion } from '../version.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -11,9 +12,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const parser = yargs(hideBin(process.argv))
   .scriptName('keyupd')
-  .usage('$0 [--once] [--config PATH] [--socket PATH] [--log-level LEVEL]')
+  .usage('$0 [--once] [--config PATH] [--socket PATH] [--log-level LEVEL]\n\nWithout --once: the daemon, in the foreground (systemd or launchd supervise it; keyupctl install sets that up).')
   .option('config', { type: 'string', describe: 'keyup configuration file' })
-  .option('socket', { type: 'string', describe: 'Unix socket the daemon serves (unused with --once)' })
+  .option('socket', { type: 'string', describe: 'Unix socket the daemon serves (no use with --once)' })
   .option('log-level', { choices: LOG_LEVELS, describe: 'override log_level' })
   .option('once', { type: 'boolean', default: false, describe: 'run one check now: rotate what is due, print a summary, exit' })
   .option('debug', { type: 'boolean', default: false, describe: 'add stack traces to errors' })
@@ -22,7 +23,7 @@ const parser = yargs(hideBin(process.argv))
   .fail(false)
   .exitProcess(false)
   .help()
-  .version(false);
+  .version('version', 'print the version and exit', readVersion());
 
 function report(error: unknown, debug: boolean): void {
   if (error instanceof KeyupError) {
@@ -46,10 +47,20 @@ async function main(): Promise<void> {
     process.exitCode = ExitCode.usage;
     return;
   }
-  if (argv.help === true) return;
+  if (argv.help === true || argv.version === true) return;
   if (!argv.once) {
-    console.error('keyupd: this version runs only one check at a time; run keyupd --once (from cron or a systemd timer).');
-    process.exitCode = ExitCode.usage;
+    try {
+      const { runDaemon } = await import('../daemon/run.js');
+      process.exitCode = await runDaemon({
+        env: process.env,
+        home: homedir(),
+        ...(argv.config === undefined ? {} : { configFlag: argv.config }),
+        ...(argv.socket === undefined ? {} : { socketFlag: argv.socket }),
+        ...(argv['log-level'] === undefined ? {} : { logLevel: argv['log-level'] }),
+      });
+    } catch (error) {
+      report(error, argv.debug);
+    }
     return;
   }
   // SIGTERM or Ctrl-C stops the check at a resumable point (the journal carries on at the next

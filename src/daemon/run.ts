@@ -1,0 +1,179 @@
+import * as nodeFs from 'node:fs';
+import type { KeyApi } from '../aws/key-api.js';
+import { loadConfig, type KeyupConfig, type LogLevel } from '../config/index.js';
+import { Engine } from '../engine/engine.js';
+import { ExitCode } from '../errors.js';
+import { ensurePrivateDir } from '../fs/fs.js';
+import { startSocketServer, type SocketServer } from '../ipc/server.js';
+import { openLogDestination, type LogDestination } from '../log-destination.js';
+import { createLogger, describeCause, type Logger } from '../log.js';
+import { resolvePaths, type Env } from '../paths.js';
+import { sweepLeftovers } from '../sweep-leftovers.js';
+import { readVersion } from '../version.js';
+import { Daemon } from './daemon.js';
+import { createHandlers } from './handlers.js';
+import { createScheduler } from './scheduler.js';
+import { StateStore } from './state-store.js';
+import { createFileWatcher, type FileWatcher } from './watcher.js';
+
+export interface RunDaemonInit {
+  env: Env;
+  home: string;
+  configFlag?: string;
+  socketFlag?: string;
+  /** `--log-level`: wins over `log_level`, through reloads too. */
+  logLevel?: LogLevel;
+  /** Tests pass a KeyApi with short timeouts; default: the AWS SDK, loaded at the first check. */
+  keyApi?: KeyApi;
+  /** Where `keyupd: …` warnings go (a failing log destination): stderr. */
+  warn?: (line: string) => void;
+}
+
+/** SIGTERM to exit: the in-flight rotation stops at a resumable point well within this. */
+const SHUTDOWN_DEADLINE_MS = 9_000;
+
+/**
+ * `keyupd`: the daemon in the foreground until SIGTERM or SIGINT (then exit 0), SIGHUP reloads.
+ * Resolves with the exit code; rejects (exit 2) for a bad configuration or a socket another
+ * keyupd serves, before anything runs.
+ */
+export async function runDaemon(init: RunDaemonInit): Promise<ExitCode> {
+  const { env, home } = init;
+  const warn = init.warn ?? ((line: string) => process.stderr.write(`keyupd: ${line}\n`));
+  const paths = resolvePaths({ env, home, ...(init.configFlag === undefined ? {} : { configFlag: init.configFlag }), ...(init.socketFlag === undefined ? {} : { socketFlag: init.socketFlag }) });
+  const readConfig = () => loadConfig({ path: paths.keyupConfigFile, explicit: paths.keyupConfigExplicit, env, home });
+  const config = await readConfig();
+  await ensurePrivateDir(nodeFs, paths.stateDir);
+  await sweepLeftovers(nodeFs, paths);
+
+  const log = new SwitchableLog(init.logLevel, warn);
+  await log.apply(config);
+  const logger = log.logger;
+  const stateStore = new StateStore({ fs: nodeFs, stateDir: paths.stateDir });
+  const saved = await stateStore.read();
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const engine = new Engine({
+    fs: nodeFs,
+    paths,
+    config,
+    logger,
+    loadKeyApi: async () => init.keyApi ?? (await import('../aws/sdk-key-api.js')).createSdkKeyApi({ env }),
+    ...(region === undefined || region === '' ? {} : { region }),
+    initialViews: saved.views,
+  });
+  const version = readVersion();
+  const daemon = new Daemon({
+    fs: nodeFs,
+    paths,
+    config,
+    logger,
+    engine,
+    stateStore,
+    createScheduler,
+    reloadConfig: readConfig,
+    applyLogSettings: (next) => log.apply(next),
+    version,
+  });
+
+  let server: SocketServer | undefined;
+  let watcher: FileWatcher | undefined;
+  try {
+    server = await startSocketServer({
+      path: paths.socketFile,
+      logger,
+      handlers: createHandlers({
+        status: () => daemon.status(),
+        rotateNow: (request) => daemon.rotateNow(request),
+        keys: (profile) => daemon.keys(profile),
+        reload: () => daemon.reload(),
+        get currentConfig(): KeyupConfig {
+          return daemon.currentConfig;
+        },
+        version,
+        pid: process.pid,
+      }),
+    });
+    watcher = createFileWatcher({
+      files: [paths.credentialsFile, paths.awsConfigFile, paths.keyupConfigFile],
+      onChange: (file) => daemon.onFileChange(file),
+      onError: (error) => logger.warn({ cause: describeCause(error) }, 'The file watcher met a problem; keyupd goes on.'),
+    });
+    await watcher.ready;
+    logger.info({ version, socket: paths.socketFile, schedule: config.daemon.schedule }, `keyupd ${version} started; checks on ${config.daemon.schedule}.`);
+    await daemon.start();
+    return await waitForStop(daemon, logger);
+  } finally {
+    await watcher?.close();
+    await server?.close();
+    await daemon.shutdown();
+    logger.info('keyupd stopped.');
+    await log.close();
+  }
+}
+
+/**
+ * Until SIGTERM or SIGINT: then stop taking work and let the rotation in flight reach a
+ * resumable point. SIGHUP reloads. An error nothing caught is logged, and exits 1 so that the
+ * service manager restarts keyupd.
+ */
+function waitForStop(daemon: Daemon, logger: Logger): Promise<ExitCode> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, `Stopping on ${signal}.`);
+      cleanup();
+      const deadline = setTimeout(() => {
+        logger.warn('The rotation in flight did not stop in time; it resumes from its journal at the next start.');
+        process.exit(ExitCode.ok);
+      }, SHUTDOWN_DEADLINE_MS);
+      deadline.unref();
+      void daemon.shutdown().then(() => resolve(ExitCode.ok));
+    };
+    const reload = () => {
+      logger.info({ signal: 'SIGHUP' }, 'Reloading on SIGHUP.');
+      void daemon.reload();
+    };
+    const crash = (error: unknown) => {
+      logger.fatal({ cause: describeCause(error) }, 'keyupd met an error it did not expect and stops; the service manager starts it again.');
+      process.exitCode = ExitCode.failed;
+      cleanup();
+      void daemon.shutdown().finally(() => resolve(ExitCode.failed));
+    };
+    const cleanup = () => {
+      process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGHUP', reload).off('uncaughtException', crash).off('unhandledRejection', crash);
+    };
+    process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', reload).on('uncaughtException', crash).on('unhandledRejection', crash);
+  });
+}
+
+/**
+ * The log, where a reload may move it (another `log`, `log_file`, `syslog`, `log_level`): pino
+ * writes to this one stream, which forwards each line to the destination of the moment.
+ */
+class SwitchableLog {
+  readonly logger: Logger;
+  private destination: LogDestination | undefined;
+  private settings = '';
+
+  constructor(
+    private readonly levelFlag: LogLevel | undefined,
+    private readonly warn: (line: string) => void,
+  ) {
+    const stream = { write: (line: string) => this.destination?.stream.write(line) };
+    this.logger = createLogger({ level: levelFlag ?? 'info', destination: stream, timestamp: 'iso' });
+  }
+
+  async apply(config: KeyupConfig): Promise<void> {
+    const { log, logFile, syslog, logLevel } = config.daemon;
+    this.logger.level = this.levelFlag ?? logLevel;
+    const settings = JSON.stringify({ log, logFile, syslog });
+    if (settings === this.settings) return;
+    const previous = this.destination;
+    this.destination = await openLogDestination(config.daemon, { fs: nodeFs, consoleStream: process.stdout, warn: this.warn });
+    this.settings = settings;
+    await previous?.close();
+  }
+
+  async close(): Promise<void> {
+    await this.destination?.close();
+  }
+}
