@@ -3,6 +3,7 @@
  * AWS calls it makes, keyup's CPU time against a bare SDK script's, and a whole `keyupd --once`.
  */
 import { join } from 'node:path';
+import { DEFAULT_IAM_RATE } from '../../src/engine/engine.js';
 import { DAY_MS, writeCredentials } from '../fixtures.js';
 import { figure, median, ratioTo, type SectionResult } from '../figures.js';
 import { BENCH_DIR, cleanEnv, KEYUPD, parseChildJson, runNode, startEmulatorProcess, withTempDir, type EmulatorProcess } from '../processes.js';
@@ -41,13 +42,13 @@ export const rotationSection: Section = {
             figure('AWS calls, one rotation (keyupd --once)', 'calls', once.calls, { ratio: median(once.calls) / MINIMUM_CALLS, against: `the minimum, ${MINIMUM_CALLS}` }),
             figure('CPU a rotation, keyup engine, warm process', 'ms', cpu.keyup.cpuMs, cpuRatio),
             figure('CPU a rotation, bare SDK script, same 7 calls', 'ms', cpu.sdk.cpuMs, { against: 'the yardstick' }),
-            figure('keyupd --once, one rotation: wall time', 'ms', once.wallMs, { against: `process start included; ${CONFIRMATION_PAUSES_MS} ms of it deliberate pauses` }),
+            figure('keyupd --once, one rotation: wall time', 'ms', once.wallMs, { against: `process start included; ${CONFIRMATION_PAUSES_MS.toLocaleString('en-US')} ms of it deliberate pauses` }),
             figure('keyupd --once, one rotation, less the pauses', 'ms', once.wallMs.map((ms) => ms - CONFIRMATION_PAUSES_MS), { against: `wall time less 2 × 1 s of confirmation pauses` }),
             figure('keyupd --once, nothing due: wall time', 'ms', once.idleWallMs, { against: `process start included; ${median(once.idleCalls)} AWS calls` }),
           ],
           notes: [
             `The minimum AWS calls for a rotation is ${MINIMUM_CALLS}: GetCallerIdentity (whose key), ListAccessKeys (its age), CreateAccessKey, 3 × GetCallerIdentity with the new key (seen working three times in a row: IAM is eventually consistent), DeleteAccessKey. keyupd --once made: ${once.actions}.`,
-            `CPU a rotation: process.cpuUsage() around each rotation, ${CPU_ROTATIONS} rotations after a warm-up of ${CPU_WARMUP} in each child process, keyup's and the script's children taking turns ${CPU_ROUNDS} times, against one emulator (its own process). keyup's side is the Engine with every default (backups on, IAM paced at 15/s) and verification pauses set to 0: sleeps cost no CPU, so the CPU figure is fair where a wall time would not be. Besides the calls, keyup writes a journal durably at each step, takes a lock, keeps a history and a backup, and reads and atomically rewrites the credentials file. Of the CPU, the kernel's part (system time): keyup ${median(cpu.keyup.systemMs).toFixed(1)} ms, SDK script ${median(cpu.sdk.systemMs).toFixed(1)} ms. Wall a rotation, for reference: keyup ${median(cpu.keyup.wallMs).toFixed(1)} ms, SDK script ${median(cpu.sdk.wallMs).toFixed(1)} ms.`,
+            `CPU a rotation: process.cpuUsage() around each rotation, ${CPU_ROTATIONS} rotations after a warm-up of ${CPU_WARMUP} in each child process, keyup's and the script's children taking turns ${CPU_ROUNDS} times, against one emulator (its own process). keyup's side is the Engine with every default (backups on, IAM paced at ${DEFAULT_IAM_RATE.perSecond}/s) and verification pauses set to 0: sleeps cost no CPU, so the CPU figure is fair where a wall time would not be. Besides the calls, keyup writes a journal durably at each step, takes a lock, keeps a history and a backup, and reads and atomically rewrites the credentials file. Of the CPU, the kernel's part (system time): keyup ${median(cpu.keyup.systemMs).toFixed(1)} ms, SDK script ${median(cpu.sdk.systemMs).toFixed(1)} ms. Wall a rotation, for reference: keyup ${median(cpu.keyup.wallMs).toFixed(1)} ms, SDK script ${median(cpu.sdk.wallMs).toFixed(1)} ms.`,
             `keyupd --once: ${ONCE_RUNS} runs of dist/src/bin/keyupd.js, each in a fresh HOME holding one 100-day-old key, then a second run in the same HOME (nothing due). The deliberate pauses are verification's 1 s between each of its three successes.`,
             ...cpu.failures,
           ],
@@ -62,7 +63,8 @@ export const rotationSection: Section = {
 async function measureCpu(emulator: EmulatorProcess, dir: string, context: BenchContext) {
   const run = async (script: string, what: string, round: number): Promise<LoopResult> => {
     context.progress(`CPU a rotation: ${what}, ${CPU_WARMUP} + ${CPU_ROTATIONS} rotations (round ${round + 1} of ${CPU_ROUNDS})`);
-    const args = [join(BENCH_DIR, 'children', script), '--endpoint', emulator.endpoint, '--user', `${script}-${round}`, '--rotations', String(CPU_ROTATIONS), '--warmup', String(CPU_WARMUP)];
+    const userName = `cpu-${script.replace(/\.js$/, '')}-${round}`;
+    const args = [join(BENCH_DIR, 'children', script), '--endpoint', emulator.endpoint, '--user', userName, '--rotations', String(CPU_ROTATIONS), '--warmup', String(CPU_WARMUP)];
     return parseChildJson<LoopResult>(await runNode(args, { env: cleanEnv(dir) }), what);
   };
   const keyupRuns: LoopResult[] = [];
