@@ -1,0 +1,351 @@
+/**
+ * keyupd, the always-on daemon (issue 9), as a real child process with a real socket and real
+ * files in a temporary HOME, against the emulator.
+ */
+import { mkdir, open as openFile, rename, stat, writeFile } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import type { StatusDocument } from '../../src/ipc/protocol.js';
+import { isolateAwsEnvironment } from '../emulator/helpers.js';
+import { createDaemonScene, daysAgo, defaultKeyIn, type DaemonRun, type DaemonScene, type DaemonSceneInit } from './daemon-harness.js';
+import { waitFor } from './keyupd.js';
+
+isolateAwsEnvironment();
+
+const buildDir = inject('buildDir');
+const scene = (init: Omit<DaemonSceneInit, 'buildDir'> = {}) => createDaemonScene({ buildDir, ...init });
+
+/** Waits until status says what `check` looks for. */
+async function waitForStatus(s: DaemonScene, what: string, check: (status: StatusDocument) => boolean, run: DaemonRun, timeoutMs = 20_000): Promise<StatusDocument> {
+  return waitFor(
+    what,
+    async () => {
+      const status = await s.call<StatusDocument>('status').catch(() => undefined);
+      return status !== undefined && check(status) ? status : undefined;
+    },
+    { timeoutMs, run: { child: run.child, exited: run.exited, stdout: run.stdout, stderr: run.stderr } },
+  );
+}
+
+/** The file's key is alice's only active key and works; the rotation left nothing half done. */
+async function expectOneWorkingKey(s: DaemonScene) {
+  const inFile = defaultKeyIn(await s.readCredentials());
+  expect(s.aliceKeys().map((key) => [key.accessKeyId, key.secretAccessKey, key.status])).toEqual([[inFile?.accessKeyId, inFile?.secretAccessKey, 'Active']]);
+  expect(inFile?.accessKeyId).not.toBe(s.old.accessKeyId);
+  const state = await s.readStateFiles();
+  expect([...state.keys()].filter((path) => path.endsWith('.lock'))).toEqual([]);
+  for (const [path, text] of state) if (path.includes('/journal/')) expect(JSON.parse(text), path).toMatchObject({ step: 'retired' });
+}
+
+async function stop(run: DaemonRun): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  run.child.kill('SIGTERM');
+  return run.exited;
+}
+
+describe('keyupd, the daemon', { timeout: 60_000 }, () => {
+  it('rotates a due key at start, serves status over a 0600 socket, and exits 0 on SIGTERM', async () => {
+    const s = await scene();
+    const run = s.start();
+    const status = await waitForStatus(s, 'the start-up rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+    expect(status).toMatchObject({ version: expect.any(String), pid: run.child.pid, schedule: '0 7 * * *', config_error: null, waiting_for_network: false });
+    expect(status.profiles[0]).toMatchObject({ profile: 'default', user: 'alice', state: 'ok', max_age_days: 90, error: null, last_rotation: { old_key_id: s.old.accessKeyId, ok: true } });
+    expect(Date.parse(status.next_check ?? '')).toBeGreaterThan(Date.now());
+    await expectOneWorkingKey(s);
+    expect((await stat(s.paths.socketFile)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(s.paths.socketFile, '..'))).mode & 0o777).toBe(0o700);
+    const started = Date.now();
+    expect(await stop(run)).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // The socket is gone with it.
+    await expect(stat(s.paths.socketFile)).rejects.toMatchObject({ code: 'ENOENT' });
+    // No secret of the run in its log or anywhere in its output.
+    for (const key of s.emulator.getState().accessKeys.concat([{ ...s.old, lastUsed: null }])) {
+      expect(run.stdout()).not.toContain(key.secretAccessKey);
+      expect(run.stderr()).not.toContain(key.secretAccessKey);
+    }
+  });
+
+  it('refuses to start beside a running keyupd (exit 2, naming its pid), and replaces the socket a killed one left', async () => {
+    const s = await scene({ ageDays: 10 });
+    const first = s.start();
+    await waitForStatus(s, 'the first daemon', () => true, first);
+    const second = s.start();
+    const ended = await second.exited;
+    expect(ended.code).toBe(2);
+    expect(second.stderr()).toContain(`keyupd is already running (pid ${first.child.pid}`);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // The socket file stays behind after kill -9.
+    const third = s.start();
+    const status = await waitForStatus(s, 'the daemon after a kill -9', () => true, third);
+    expect(status.pid).toBe(third.child.pid);
+  });
+
+  it('makes up at start a slot missed while it was down, and not one it did not miss', async () => {
+    const s = await scene({ ageDays: 10 });
+    await mkdir(s.paths.stateDir, { recursive: true, mode: 0o700 });
+    await writeFile(join(s.paths.stateDir, 'daemon.json'), JSON.stringify({ lastCheck: daysAgo(3), views: [] }), { mode: 0o600 });
+    const run = s.start();
+    await run.waitForLog(/^Making up the check of \S+, missed while keyupd was not running\.$/);
+    await waitForStatus(s, 'the make-up check', (doc) => doc.profiles[0]?.last_checked !== null, run);
+    expect(await stop(run)).toMatchObject({ code: 0 });
+    // Its last check is now saved: a restart right away has nothing to make up.
+    const again = s.start();
+    await waitForStatus(s, 'the start-up check', (doc) => doc.pid === again.child.pid && doc.profiles[0]?.last_checked !== null, again);
+    expect(again.logs().some((line) => String(line.msg).startsWith('Making up'))).toBe(false);
+  });
+
+  it('waits for the network after a wake (no answer from AWS) without calling it a failure, then rotates once it answers', async () => {
+    const proxy = await startProxy();
+    const s = await scene({ endpoint: `http://127.0.0.1:${proxy.port}` });
+    const run = s.start();
+    const waiting = await waitForStatus(s, 'waiting for the network', (doc) => doc.waiting_for_network, run);
+    expect(waiting.profiles[0]?.state).not.toBe('error');
+    expect(waiting.profiles[0]?.error?.code).toBe('network');
+    expect(s.aliceKeys()).toHaveLength(1);
+    await proxy.open(new URL(s.emulator.endpoint).port);
+    const rotated = await waitForStatus(s, 'the rotation after the network came back', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run, 30_000);
+    expect(rotated.waiting_for_network).toBe(false);
+    expect(s.emulator.getCallLog().filter((call) => call.action === 'CreateAccessKey')).toHaveLength(1);
+    await expectOneWorkingKey(s);
+    await proxy.close();
+  });
+
+  it('defers while a session is in the credentials file, at once when one is written, and rotates when it goes', async () => {
+    const s = await scene({ config: ['[keyup]', 'max_age_days = 0'] });
+    const session = await createSession(s);
+    const base = await s.readCredentials();
+    const withSession = `${base}\n[temp]\naws_access_key_id = ${session.accessKeyId}\naws_secret_access_key = ${session.secretAccessKey}\naws_session_token = ${session.sessionToken}\n`;
+    await writeFile(s.paths.credentialsFile, withSession);
+    const run = s.start();
+    const deferred = await waitForStatus(s, 'the deferral', (doc) => doc.profiles[0]?.state === 'deferred', run);
+    expect(deferred.profiles[0]).toMatchObject({ deferred_by: 'temp' });
+    expect(s.aliceKeys()).toHaveLength(1);
+    // The session goes (written back by rename, as an editor saves): the next check rotates.
+    await writeFile(`${s.paths.credentialsFile}.tmp`, base);
+    await rename(`${s.paths.credentialsFile}.tmp`, s.paths.credentialsFile);
+    await waitForStatus(s, 'the rotation once the session went', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+    // A session written in place (truncate, then write, as aws configure does) defers at once.
+    const rotatedText = await s.readCredentials();
+    const handle = await openFile(s.paths.credentialsFile, 'r+');
+    await handle.truncate(0);
+    await handle.write(rotatedText.slice(0, 10), 0);
+    await handle.write(`${rotatedText.slice(10)}\n[temp]\naws_access_key_id = ${session.accessKeyId}\naws_secret_access_key = ${session.secretAccessKey}\naws_session_token = ${session.sessionToken}\n`, 10);
+    await handle.close();
+    await waitForStatus(s, 'a deferral for the session written in place', (doc) => doc.profiles[0]?.state === 'deferred', run);
+    expect(s.aliceKeys()).toHaveLength(1);
+  });
+
+  it('picks up a key changed by hand without rotating it, and does nothing for its own writes', async () => {
+    const s = await scene();
+    const run = s.start();
+    await waitForStatus(s, 'the start-up rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+    const creates = () => s.emulator.getCallLog().filter((call) => call.action === 'CreateAccessKey').length;
+    const identifies = () => s.emulator.getCallLog().filter((call) => call.action === 'GetCallerIdentity').length;
+    expect(creates()).toBe(1);
+    // keyup's own write of the credentials file caused no check: after a later event (a config
+    // edit, which reloads), still the start-up check's four identities (one, then three with the
+    // new key), and no "changed" in the log.
+    await s.writeConfig(['[keyup]', 'log_level = debug']);
+    await run.waitForLog(/^Configuration reloaded from /);
+    expect(identifies()).toBe(4);
+    expect(run.logs().some((line) => String(line.msg).includes('changed; checking the managed profiles again'))).toBe(false);
+    const before = identifies();
+    // The person makes a new key and puts it in the file by hand.
+    const mine = s.emulator.createAccessKey({ userName: 'alice', createDate: new Date().toISOString() });
+    const current = defaultKeyIn(await s.readCredentials());
+    await writeFile(s.paths.credentialsFile, (await s.readCredentials()).replace(current?.accessKeyId ?? '', mine.accessKeyId).replace(current?.secretAccessKey ?? '', mine.secretAccessKey));
+    const picked = await waitForStatus(s, 'the hand-made key in status', (doc) => doc.profiles[0]?.key_id === mine.accessKeyId, run);
+    expect(picked.profiles[0]?.state).toBe('ok');
+    expect(creates()).toBe(1);
+    expect(identifies()).toBeGreaterThan(before);
+  });
+
+  it('re-schedules on a config edit, runs the scheduled check, and refuses an invalid edit, keeping the old config', async () => {
+    const s = await scene({ config: ['[keyup]', 'schedule = 0 0 1 1 *', 'max_age_days = 0'] });
+    const run = s.start();
+    await waitForStatus(s, 'the start-up rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+    await s.writeConfig(['[keyup]', 'schedule = * * * * *', 'max_age_days = 0']);
+    const rescheduled = await waitForStatus(s, 'the new schedule', (doc) => doc.schedule === '* * * * *', run);
+    expect(Date.parse(rescheduled.next_check ?? '') - Date.now()).toBeLessThanOrEqual(60_000);
+    // An invalid edit: refused, shown in status, the running config kept.
+    await s.writeConfig(['[keyup]', 'schedule = every morning', 'max_age_days = 0']);
+    const refused = await waitForStatus(s, 'the refused config', (doc) => doc.config_error !== null, run);
+    expect(refused.schedule).toBe('* * * * *');
+    expect(refused.config_error).toMatchObject({ code: 'config-invalid', message: expect.stringContaining(`${s.paths.keyupConfigFile}, line 2: schedule`) });
+    // The scheduled slot (within a minute) rotates again: max_age_days = 0 rotates at every check.
+    await waitFor('a scheduled rotation', () => s.emulator.getCallLog().filter((call) => call.action === 'CreateAccessKey').length >= 2, { timeoutMs: 75_000, run: { ...run, stdout: run.stdout, stderr: run.stderr } });
+    await waitForStatus(s, 'the scheduled rotation to end', (doc) => doc.profiles[0]?.state !== 'rotating' && s.aliceKeys().length === 1, run);
+    expect(await stop(run)).toMatchObject({ code: 0 });
+    await expectOneWorkingKey(s);
+  }, 120_000);
+
+  it('survives garbage, an oversized line and a client that never reads, while a rotation completes', async () => {
+    const s = await scene({ emulator: { activationDelayMs: 1_500 } });
+    const run = s.start();
+    await waitForStatus(s, 'the daemon', () => true, run);
+    // Garbage and a 70 KiB line on one connection, then a good request: answered.
+    const answers = await talk(s.paths.socketFile, ['this is not json', 'x'.repeat(70 * 1024), '{"jsonrpc":"2.0","id":7,"method":"nope"}', '{"jsonrpc":"2.0","id":8,"method":"version"}']);
+    expect(answers.map((answer) => (answer.error as { code?: number } | undefined)?.code ?? 'ok')).toEqual([-32700, -32600, -32601, 'ok']);
+    // A client that asks and asks and never reads.
+    const hog = createConnection(s.paths.socketFile);
+    hog.pause();
+    const flood = '{"jsonrpc":"2.0","id":1,"method":"config"}\n'.repeat(2_000);
+    hog.write(flood);
+    // Meanwhile the start-up rotation, slowed by IAM's delay, completes, and status answers.
+    await waitForStatus(s, 'the rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+    hog.destroy();
+    await expectOneWorkingKey(s);
+  });
+
+  it.each(['SIGTERM', 'SIGKILL'] as const)('after %s during a rotation, the next start finishes it at once', async (signal) => {
+    const s = await scene({ emulator: { activationDelayMs: 3_000 } });
+    const run = s.start();
+    await waitFor('the new key in the journal', async () => (await s.readStateFiles()).get(join(s.paths.stateDir, 'journal', 'default.json'))?.includes('"created"'), { run: { ...run } });
+    run.child.kill(signal);
+    const ended = await run.exited;
+    if (signal === 'SIGTERM') expect(ended).toEqual({ code: 0, signal: null });
+    expect(s.aliceKeys()).toHaveLength(2);
+    const restart = s.start();
+    await waitForStatus(s, 'the finished rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, restart, 30_000);
+    expect(s.emulator.getCallLog().filter((call) => call.action === 'CreateAccessKey')).toHaveLength(1);
+    await expectOneWorkingKey(s);
+  });
+});
+
+/** A session of bob's, which STS accepts, for the credentials file. */
+async function createSession(s: DaemonScene) {
+  s.emulator.createUser({ userName: 'bob' });
+  const bob = s.emulator.createAccessKey({ userName: 'bob' });
+  const { STSClient, GetSessionTokenCommand } = await import('@aws-sdk/client-sts');
+  const sts = new STSClient({ region: 'us-east-1', endpoint: s.emulator.endpoint, credentials: bob, maxAttempts: 1 });
+  try {
+    const { Credentials } = await sts.send(new GetSessionTokenCommand({}));
+    return { accessKeyId: Credentials?.AccessKeyId ?? '', secretAccessKey: Credentials?.SecretAccessKey ?? '', sessionToken: Credentials?.SessionToken ?? '' };
+  } finally {
+    sts.destroy();
+  }
+}
+
+/** Sends each line on one connection and collects the JSON-RPC answers (one per line that gets one). */
+async function talk(path: string, lines: string[]): Promise<Record<string, unknown>[]> {
+  const socket: Socket = createConnection(path);
+  const answers: Record<string, unknown>[] = [];
+  let buffer = '';
+  socket.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    for (let at = buffer.indexOf('\n'); at >= 0; at = buffer.indexOf('\n')) {
+      answers.push(JSON.parse(buffer.slice(0, at)) as Record<string, unknown>);
+      buffer = buffer.slice(at + 1);
+    }
+  });
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  for (const line of lines) socket.write(`${line}\n`);
+  await waitFor('every answer', () => answers.length >= lines.length, { timeoutMs: 10_000 });
+  socket.destroy();
+  return answers;
+}
+
+/** A port that refuses connections until `open()`, then forwards to the emulator: the network coming back. */
+async function startProxy(): Promise<{ port: number; open(target: string): Promise<void>; close(): Promise<void> }> {
+  const probe = createServer();
+  const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as { port: number }).port)));
+  await new Promise((resolve) => probe.close(resolve));
+  let server: Server | undefined;
+  return {
+    port,
+    async open(target) {
+      server = createServer((client) => {
+        const upstream = createConnection(Number(target), '127.0.0.1');
+        client.pipe(upstream).pipe(client);
+        client.on('error', () => upstream.destroy());
+        upstream.on('error', () => client.destroy());
+      });
+      await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', resolve));
+    },
+    async close() {
+      await new Promise((resolve) => (server === undefined ? resolve(undefined) : server.close(resolve)));
+    },
+  };
+}
+
+describe('keyupd logging to a real rsyslog', { timeout: 60_000 }, () => {
+  it.each(['udp', 'tcp'] as const)('over %s: the rotation arrives as keyupd lines with the host name, and no secret', async (transport) => {
+    const syslog = await startRsyslog();
+    const s = await scene({ config: ['[keyup]', 'log = syslog', `syslog = ${transport}://127.0.0.1:${transport === 'udp' ? syslog.udpPort : syslog.tcpPort}`] });
+    const run = s.start();
+    await waitFor('the rotation in rsyslog’s file', async () => (await syslog.read()).includes('Rotated profile default'), { timeoutMs: 30_000, run: { ...run } });
+    const lines = (await syslog.read()).split('\n').filter((line) => line.includes('keyupd'));
+    const { hostname } = await import('node:os');
+    expect(lines.some((line) => line.includes(hostname()))).toBe(true);
+    expect(await stop(run)).toMatchObject({ code: 0 });
+    const text = await syslog.read();
+    for (const key of s.emulator.getState().accessKeys) expect(text).not.toContain(key.secretAccessKey);
+    expect(text).not.toContain(s.old.secretAccessKey);
+    await syslog.stop();
+  });
+});
+
+/**
+ * rsyslogd in the foreground with a config of the test's own: UDP and TCP inputs on free loopback
+ * ports, everything written to one file. The Debian package `rsyslog` provides it (.ci/run
+ * installs it when missing).
+ */
+async function startRsyslog(): Promise<{ udpPort: number; tcpPort: number; read(): Promise<string>; stop(): Promise<void> }> {
+  const { existsSync } = await import('node:fs');
+  const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { spawn } = await import('node:child_process');
+  const { createSocket } = await import('node:dgram');
+  const binary = ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'].find((path) => existsSync(path));
+  if (binary === undefined) throw new Error('rsyslogd is not installed: install the Debian package rsyslog (.ci/run does)');
+  const dir = await mkdtemp(join(tmpdir(), 'keyup-rsyslog-'));
+  const freePort = async (): Promise<number> => {
+    const probe = createServer();
+    const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as { port: number }).port)));
+    await new Promise((resolve) => probe.close(resolve));
+    return port;
+  };
+  const [udpPort, tcpPort] = [await freePort(), await freePort()];
+  const out = join(dir, 'messages.log');
+  await writeFile(
+    join(dir, 'rsyslog.conf'),
+    [
+      `global(workDirectory="${dir}")`,
+      'module(load="imudp")',
+      `input(type="imudp" address="127.0.0.1" port="${udpPort}")`,
+      'module(load="imtcp")',
+      `input(type="imtcp" address="127.0.0.1" port="${tcpPort}")`,
+      `*.* action(type="omfile" file="${out}")`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(binary, ['-n', '-f', join(dir, 'rsyslog.conf'), '-i', join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const read = () => readFile(out, 'utf8').catch(() => '');
+  // Ready when a probe sent over UDP reaches the file.
+  const probe = createSocket('udp4');
+  await waitFor(
+    'rsyslogd to take messages',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`rsyslogd exited: ${stderr}`);
+      probe.send('<14>1 - - probe - - - keyup-probe', udpPort, '127.0.0.1');
+      return (await read()).includes('keyup-probe');
+    },
+    { timeoutMs: 15_000 },
+  );
+  probe.close();
+  return {
+    udpPort,
+    tcpPort,
+    read,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
