@@ -33,7 +33,9 @@ export async function saveBackup({ fs, folder, bytes, now, keep, owner, processU
       throw error;
     }
     await syncFolder(fs, folder);
-    if (keep > 0) await pruneBackups(fs, folder, keep);
+    // The backup is saved: tidying old ones is best effort and never fails it (another rotation
+    // in the same moment may be pruning the same copies).
+    if (keep > 0) await pruneBackups(fs, folder, keep).catch(() => undefined);
     return path;
   }
   throw new Error(`too many backups in ${folder} within one millisecond`);
@@ -47,6 +49,11 @@ async function pruneBackups(fs: FileSystem, folder: string, keep: number): Promi
     })
     .sort((a, b) => (a.stamp === b.stamp ? a.copy - b.copy : a.stamp < b.stamp ? -1 : 1));
   for (const { name } of backups.slice(0, Math.max(0, backups.length - keep))) {
-    await fs.promises.unlink(join(folder, name));
+    try {
+      await fs.promises.unlink(join(folder, name));
+    } catch (error) {
+      // Pruned by someone else meanwhile: gone is what we wanted.
+      if (getErrorCode(error) !== 'ENOENT') throw error;
+    }
   }
 }

@@ -183,6 +183,13 @@ export class CredentialsStore {
   }
 
   async #rewrite(kind: AwsFile, oldKeyId: string, next: AccessKey): Promise<{ changed: readonly string[]; backupFile?: string }> {
+    // One rewrite of a file at a time in this process: between the last look (isStillCurrent)
+    // and the rename, another rotation of this process could rename its own version in, which
+    // this rename would then undo. Other processes are what isStillCurrent is for.
+    return serialize(kind === 'credentials' ? this.#paths.credentialsFile : this.#paths.awsConfigFile, () => this.#rewriteNow(kind, oldKeyId, next));
+  }
+
+  async #rewriteNow(kind: AwsFile, oldKeyId: string, next: AccessKey): Promise<{ changed: readonly string[]; backupFile?: string }> {
     for (let attempt = 0; attempt < this.#maxAttempts; attempt += 1) {
       const loaded = kind === 'credentials' ? await this.#loadCredentials() : await this.#loadConfig();
       if (loaded === undefined) return { changed: [] };
@@ -289,6 +296,22 @@ export class CredentialsStore {
     } catch (error) {
       throw createBackupError(folder, error);
     }
+  }
+}
+
+/** The rewrite in progress (or last) of each file path in this process; every store shares it. */
+const rewrites = new Map<string, Promise<unknown>>();
+
+/** Runs `work` after every earlier `work` for `path` in this process has settled. */
+async function serialize<T>(path: string, work: () => Promise<T>): Promise<T> {
+  const before = rewrites.get(path) ?? Promise.resolve();
+  const mine = before.then(work, work);
+  const settled = mine.catch(() => undefined);
+  rewrites.set(path, settled);
+  try {
+    return await mine;
+  } finally {
+    if (rewrites.get(path) === settled) rewrites.delete(path);
   }
 }
 

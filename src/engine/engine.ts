@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { KeyApi } from '../aws/key-api.js';
 import { limitIamRate, TokenBucket, type RateLimit } from '../aws/rate-limit.js';
 import { sleep as realSleep } from '../aws/retry.js';
@@ -151,6 +152,8 @@ export class Engine {
   async run(request: RunRequest = {}): Promise<Outcome[]> {
     const config = this.config;
     const selected = this.select(config, request.profiles);
+    // Every rotation of the run listens for the one stop signal: many at once is the design.
+    if (request.signal !== undefined) setMaxListeners(0, request.signal);
     this.activeRuns++;
     try {
       const keyApi = await this.loadKeyApi();

@@ -87,3 +87,27 @@ describe('saveBackup', () => {
     });
   });
 });
+
+// Found by `npm run bench`: 16 rotations at once pruned the same old copies, one of them met
+// ENOENT, its backup was reported failed and its rotation undone.
+describe('saveBackup beside another pruning the same folder', () => {
+  it('still succeeds when a copy it prunes is already gone', async () => {
+    const fs = createMemoryFs({ '/state/backups/credentials-2026-11-20T07-00-00.000Z.bak': 'old' });
+    const racing = hookFs(fs, {
+      unlink: async (path) => {
+        // The other pruner was faster.
+        await fs.promises.unlink(path);
+        throw createSystemError('ENOENT');
+      },
+    });
+    const path = await saveBackup({ fs: racing, folder: '/state/backups', bytes, now: NOW, keep: 1 });
+    expect(fs.readdirSync('/state/backups')).toEqual([path.slice('/state/backups/'.length)]);
+  });
+
+  it('is saved even when pruning fails otherwise: tidying is best effort', async () => {
+    const fs = createMemoryFs({ '/state/backups/credentials-2026-11-20T07-00-00.000Z.bak': 'old' });
+    const stuck = hookFs(fs, { unlink: () => Promise.reject(createSystemError('EACCES')) });
+    const path = await saveBackup({ fs: stuck, folder: '/state/backups', bytes, now: NOW, keep: 1 });
+    expect(fs.readFileSync(path, 'utf8')).toBe(bytes.toString());
+  });
+});

@@ -141,4 +141,15 @@ describe('CredentialsStore on a real file system', () => {
     expect(fs.statSync(backupFile).mode & 0o777).toBe(0o600);
     expect(fs.statSync(join(paths.stateDir, 'backups')).mode & 0o777).toBe(0o700);
   });
+
+  // Found by `npm run bench`: rotations of different profiles in one process rewrite the same
+  // file at once; one rename could undo the other's new key.
+  it('two rewrites of one file in one process at once both land', async () => {
+    const keys = Array.from({ length: 8 }, (_, index) => ({ id: `AKIAPARALLEL${String(index).padStart(8, '0')}`, secret: `secret${index}`.padEnd(40, 'x') }));
+    fs.writeFileSync(paths.credentialsFile, keys.map((key, index) => `[p${index}]\naws_access_key_id = ${key.id}\naws_secret_access_key = ${key.secret}\n`).join('\n'), { mode: 0o600 });
+    const fresh = keys.map((_, index) => ({ accessKeyId: `AKIANEWNEWNEW${String(index).padStart(7, '0')}`, secretAccessKey: `new${index}`.padEnd(40, 'n') }));
+    await Promise.all(keys.map((key, index) => createStore().replaceKey(key.id, fresh[index]!)));
+    const text = await readFile(paths.credentialsFile, "utf8");
+    for (const key of fresh) expect(text).toContain(`aws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\n`);
+  });
 });
