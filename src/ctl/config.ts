@@ -1,0 +1,55 @@
+import { ExitCode } from '../errors.js';
+import { isRecord } from '../ipc/protocol.js';
+import type { Paint } from './color.js';
+import type { CommandContext } from './context.js';
+import { readConfig } from './replies.js';
+import { visibleWidth } from './table.js';
+
+/** `keyupctl config [--json]`: `--json` prints keyupd's answer as it is. */
+export async function runConfig(ctx: CommandContext, { json }: { json: boolean }): Promise<ExitCode> {
+  const config = readConfig(await ctx.call('config'));
+  ctx.out(json ? `${JSON.stringify(config)}\n` : formatConfig(config, ctx.paint).map((line) => `${line}\n`).join(''));
+  return ExitCode.ok;
+}
+
+/** A source as SPEC writes it: `default`, `file:LINE`, `env:NAME` or `flag:NAME`. */
+function formatSource(source: unknown): string {
+  return typeof source === 'string' ? source : JSON.stringify(source ?? null);
+}
+
+type Row = readonly [left: string, comment: string | null];
+
+function valueRows(values: unknown): Row[] {
+  if (!isRecord(values)) return [];
+  return Object.entries(values).map(([key, entry]): Row => {
+    if (!isRecord(entry) || !('value' in entry)) return [`${key} = ${JSON.stringify(entry)}`, null];
+    return entry.value === null ? [`; ${key} is not set`, formatSource(entry.source)] : [`${key} = ${String(entry.value)}`, formatSource(entry.source)];
+  });
+}
+
+/**
+ * The effective configuration as keyup INI: `[keyup]`, then each managed profile, every value
+ * followed by a `;` comment saying where it came from, so it can be read, compared or copied.
+ */
+export function formatConfig(config: Record<string, unknown>, paint: Paint): string[] {
+  const rows: Row[] = [];
+  const file = typeof config.file === 'string' ? config.file : 'an unknown file';
+  rows.push([`; keyup configuration from ${file}${config.found === false ? ' (no such file: every value is a default)' : ''}`, null], ['', null], ['[keyup]', null], ...valueRows(config.keyup));
+
+  const managed = isRecord(config.managed) ? config.managed : {};
+  if (isRecord(config.profiles)) {
+    for (const [name, values] of Object.entries(config.profiles)) {
+      const why = managed[name];
+      rows.push(['', null], [`[profile ${name}]`, typeof why === 'string' ? `managed: ${why}` : null], ...valueRows(values));
+    }
+  }
+  if (Array.isArray(config.unsupported_keys) && config.unsupported_keys.length > 0) {
+    rows.push(['', null], [`; not supported yet by this version: ${config.unsupported_keys.join(', ')}`, null]);
+  }
+
+  const width = Math.max(0, ...rows.map(([left, comment]) => (comment === null ? 0 : visibleWidth(left))));
+  return rows.map(([left, comment]) => {
+    const text = comment === null ? left : `${left}${' '.repeat(width - visibleWidth(left))}  ${paint('dim', `; ${comment}`)}`;
+    return left.startsWith('[') ? text.replace(left, paint('bold', left)) : text;
+  });
+}
