@@ -1,0 +1,60 @@
+import type { ExitCode } from '../errors.js';
+import { PROGRESS_NOTIFICATION, type RotateParams } from '../ipc/protocol.js';
+import type { CommandContext } from './context.js';
+import { readRotateResult, type WireOutcome } from './replies.js';
+import { RotationReporter, getRotateExitCode } from './rotate-progress.js';
+
+/**
+ * The silence `rotate now` allows between two messages. The daemon reports every step and every
+ * attempt to verify the new key, but a single quiet wait (AWS's retries, a slow CreateAccessKey
+ * behind a proxy) can be long; keyupctl must not give up on a rotation that is still going.
+ */
+export const ROTATE_TIMEOUT_MS = 120_000;
+
+export interface RotateOptions {
+  readonly profiles: readonly string[];
+  readonly force: boolean;
+  readonly mfaCode: string | undefined;
+}
+
+type FailedOutcome = Extract<WireOutcome, { kind: 'failed' }>;
+
+/**
+ * `keyupctl rotate now`: streams each step, then exits 0 (done or busy), 1 (a failure), or 4 (a
+ * deferral and no failure). Where IAM demands MFA and nobody gave `--mfa-code`, it asks at the
+ * terminal, one profile at a time (each user has its own device), and rotates that profile again.
+ */
+export async function runRotate(ctx: CommandContext, { profiles, force, mfaCode }: RotateOptions): Promise<ExitCode> {
+  const willAskForMfa = mfaCode === undefined && ctx.ask !== undefined;
+  const reporter = new RotationReporter({ out: ctx.out, err: ctx.err, paint: ctx.paint, live: ctx.stdoutIsTTY, willAskForMfa });
+  const rotate = async (params: RotateParams, telling: RotationReporter) => {
+    const result = await ctx.call('rotate', params, {
+      timeoutMs: ctx.timeoutMs ?? ROTATE_TIMEOUT_MS,
+      onNotification: (method, progress) => {
+        if (method === PROGRESS_NOTIFICATION) telling.onProgress(progress);
+      },
+    });
+    return readRotateResult(result);
+  };
+  const base: RotateParams = { ...(profiles.length === 0 ? {} : { profiles }), ...(force ? { force } : {}) };
+  let outcomes = await rotate({ ...base, ...(mfaCode === undefined ? {} : { mfa_code: mfaCode }) }, reporter);
+  reporter.finish(outcomes);
+
+  if (willAskForMfa && ctx.ask !== undefined) {
+    const needMfa = outcomes.filter((outcome): outcome is FailedOutcome => outcome.kind === 'failed' && outcome.error.code === 'needs-mfa');
+    for (const refused of needMfa) {
+      const code = (await ctx.ask(`${refused.profile}: MFA code: `))?.trim();
+      if (code === undefined || !/^\d{6}$/.test(code)) {
+        if (code !== undefined && code !== '') ctx.err(`keyupctl: ${refused.profile}: an MFA code is six digits; not rotated.\n`);
+        reporter.reportFailure(refused);
+        continue;
+      }
+      // A fresh reporter: this profile's second run is told in full, and a second refusal is a failure.
+      const retry = new RotationReporter({ out: ctx.out, err: ctx.err, paint: ctx.paint, live: ctx.stdoutIsTTY, willAskForMfa: false });
+      const again = await rotate({ profiles: [refused.profile], ...(force ? { force } : {}), mfa_code: code }, retry);
+      retry.finish(again);
+      outcomes = [...outcomes.filter((outcome) => outcome !== refused), ...again];
+    }
+  }
+  return getRotateExitCode(outcomes);
+}
