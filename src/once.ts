@@ -1,13 +1,16 @@
 import * as nodeFs from 'node:fs';
 import type { KeyApi } from './aws/key-api.js';
-import { loadConfig, type LogLevel } from './config/index.js';
+import { loadConfig, type KeyupConfig, type LogLevel } from './config/index.js';
 import { Engine, type EngineInit } from './engine/engine.js';
-import { getErrorCause } from './engine/outcome.js';
+import { getErrorCause, type Outcome } from './engine/outcome.js';
 import type { ExitCode } from './errors.js';
 import { ensurePrivateDir } from './fs/fs.js';
 import { openLogDestination } from './log-destination.js';
 import { createLogger } from './log.js';
 import { resolvePaths, type Env } from './paths.js';
+import { createDesktopNotifier } from './notify/desktop.js';
+import { NotificationStore } from './notify/memory-store.js';
+import { Notifications } from './notify/notifications.js';
 import { formatOutcome, getExitCode } from './present/outcome-lines.js';
 import { sweepLeftovers } from './sweep-leftovers.js';
 
@@ -59,6 +62,7 @@ export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
       ...(init.verifyInit === undefined ? {} : { verifyInit: init.verifyInit }),
     });
     const outcomes = await engine.run(init.signal === undefined ? {} : { signal: init.signal });
+    await notify(outcomes, config, paths.stateDir, env, (sentence) => logger.warn(sentence));
     for (const outcome of outcomes) {
       for (const line of formatOutcome(outcome)) print(line);
       if (outcome.kind === 'failed') {
@@ -70,6 +74,18 @@ export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
   } finally {
     await destination.close();
   }
+}
+
+/** Desktop notifications for this check's outcomes (SPEC `notify`), each event once across runs. */
+async function notify(outcomes: readonly Outcome[], config: KeyupConfig, stateDir: string, env: Env, warn: (sentence: string) => void): Promise<void> {
+  const store = new NotificationStore(nodeFs, stateDir);
+  const notifications = new Notifications((profile) => (config.profiles.find((p) => p.name === profile)?.settings ?? config.daemon).notify, await store.read());
+  const notifier = createDesktopNotifier({ env: { ...env }, warn });
+  for (const outcome of outcomes) {
+    const notification = notifications.consider(outcome, new Date());
+    if (notification !== undefined) await notifier.show(notification);
+  }
+  await store.write(notifications.memory()).catch(() => undefined);
 }
 
 function readRegion(env: Env): string | undefined {

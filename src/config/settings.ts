@@ -45,7 +45,7 @@ export interface Settings {
   readonly logLevel: LogLevel;
   /** `syslog`: where syslog lines go when `log = syslog`. Default `udp://127.0.0.1:514`. */
   readonly syslog: SyslogTarget;
-  /** `notify`: desktop notifications. Default `failures`, or `off` while this build does not support them. */
+  /** `notify`: desktop notifications (notify-send, osascript). Default `failures`. */
   readonly notify: NotifyMode;
   /** `post_rotate`: a command run after the new key is written and before the old one is retired. Default: none. */
   readonly postRotate: string | undefined;
@@ -113,13 +113,13 @@ export const daemonOnlyKeys: ReadonlySet<SettingKey> = new Set<SettingKey>(['sch
  * Keys of SPEC this build does not implement yet. Setting one is refused ("not supported yet")
  * instead of being silently ignored; remove a key from here when its feature lands.
  */
-export const unsupportedKeys: ReadonlySet<SettingKey> = new Set<SettingKey>(['notify', 'post_rotate']);
+export const unsupportedKeys: ReadonlySet<SettingKey> = new Set<SettingKey>(['post_rotate']);
 
 /**
  * The value of an unsupported key that asks for nothing, so it is accepted and is its default
- * while the key is unsupported: `notify = off` is true of a build without notifications.
+ * while the key is unsupported (as `notify = off` was before notifications came).
  */
-export const inertValues: Readonly<Partial<Record<SettingKey, string>>> = Object.freeze({ notify: 'off' });
+export const inertValues: Readonly<Partial<Record<SettingKey, string>>> = Object.freeze({});
 
 export const DEFAULT_SYSLOG: SyslogTarget = Object.freeze({ transport: 'udp', host: '127.0.0.1', port: 514 });
 

@@ -9,6 +9,9 @@ import { KeyupError } from '../errors.js';
 import type { FileSystem } from '../fs/fs.js';
 import { describeCause, type Logger } from '../log.js';
 import type { KeyupPaths } from '../paths.js';
+import type { DesktopNotifier } from '../notify/desktop.js';
+import type { NotificationStore } from '../notify/memory-store.js';
+import { Notifications, type NotificationMemory } from '../notify/notifications.js';
 import { formatOutcome } from '../present/outcome-lines.js';
 import { findMissedSlot, type Scheduler, type SchedulerInit } from './scheduler.js';
 import type { StateStore } from './state-store.js';
@@ -37,6 +40,10 @@ export interface DaemonInit {
   networkBackoff?: { firstMs: number; maxMs: number };
   /** A file that does not parse right after a change is read again this much later (an editor mid-save). */
   settleRetryMs?: number;
+  /** Shows desktop notifications; none: they are only logged. */
+  notifier?: DesktopNotifier;
+  /** Remembers what was notified, across restarts. */
+  notificationStore?: NotificationStore;
 }
 
 /** What the network wait looks like to status. */
@@ -69,18 +76,26 @@ export class Daemon {
   private fingerprint: string | undefined;
   private lastCheck: string | null = null;
   private readonly idle = new Set<() => void>();
+  private notifications: Notifications;
 
   constructor(init: DaemonInit) {
     this.init = init;
     this.config = init.config;
     this.now = init.now ?? (() => new Date());
     this.started = this.now();
+    this.notifications = this.createNotifications();
+  }
+
+  private createNotifications(memory?: NotificationMemory): Notifications {
+    return new Notifications((profile) => (this.config.profiles.find((p) => p.name === profile)?.settings ?? this.config.daemon).notify, memory);
   }
 
   /** Starts the schedule and the start-up check (which finishes any rotation a crash interrupted). */
   async start(): Promise<void> {
     const saved = await this.init.stateStore.read();
     this.lastCheck = saved.lastCheck;
+    const memory = await this.init.notificationStore?.read();
+    if (memory !== undefined) this.notifications = this.createNotifications(memory);
     this.scheduler = this.init.createScheduler({
       expression: this.config.daemon.schedule,
       onDue: async () => {
@@ -263,6 +278,12 @@ export class Daemon {
     const level = outcome.kind === 'failed' ? (outcome.error.code === 'network' ? 'warn' : 'error') : 'info';
     this.init.logger[level]({ profile: outcome.profile, outcome: outcome.kind, ...(outcome.kind === 'failed' ? { code: outcome.error.code } : {}) }, line);
     for (const note of notes) this.init.logger.info({ profile: outcome.profile }, note);
+    const notification = this.notifications.consider(outcome, this.now());
+    if (notification !== undefined) {
+      this.init.logger.info({ profile: outcome.profile, notification: notification.title }, `Notifying: ${notification.title}.`);
+      // Never waited for: a slow desktop must not hold a check.
+      void this.init.notifier?.show(notification);
+    }
   }
 
   /**
@@ -303,6 +324,7 @@ export class Daemon {
   private async persist(): Promise<void> {
     try {
       await this.init.stateStore.write({ lastCheck: this.lastCheck, views: this.init.engine.storedViews() });
+      await this.init.notificationStore?.write(this.notifications.memory());
     } catch (error) {
       this.init.logger.warn({ cause: describeCause(error) }, `keyupd could not save its state in ${this.init.stateStore.path}; it goes on.`);
     }

@@ -11,6 +11,8 @@ import { resolvePaths, type Env } from '../paths.js';
 import { sweepLeftovers } from '../sweep-leftovers.js';
 import { readVersion } from '../version.js';
 import { Daemon } from './daemon.js';
+import { createDesktopNotifier } from '../notify/desktop.js';
+import { NotificationStore } from '../notify/memory-store.js';
 import { createHandlers } from './handlers.js';
 import { createScheduler } from './scheduler.js';
 import { StateStore } from './state-store.js';
@@ -73,6 +75,8 @@ export async function runDaemon(init: RunDaemonInit): Promise<ExitCode> {
     reloadConfig: readConfig,
     applyLogSettings: (next) => log.apply(next),
     version,
+    notifier: createDesktopNotifier({ env, warn: (sentence) => logger.warn(sentence) }),
+    notificationStore: new NotificationStore(nodeFs, paths.stateDir),
   });
 
   let server: SocketServer | undefined;

@@ -218,24 +218,24 @@ describe('warn_age_days against max_age_days', () => {
 
 describe('keys this build does not support yet', () => {
   test('the current list is explicit', () => {
-    expect([...unsupportedKeys]).toEqual(['notify', 'post_rotate']);
+    expect([...unsupportedKeys]).toEqual(['post_rotate']);
   });
 
   test.each([
     ['[keyup]\npost_rotate = ~/bin/push-key\n', 2, 'post_rotate'],
-    ['[keyup]\n\nnotify = failures\n', 3, 'notify'],
-    ['[profile a]\nnotify = all\n', 2, 'notify'],
-    ['[keyup]\nnotify = nonsense\n', 2, 'notify'],
+    ['[keyup]\n\npost_rotate = /bin/true\n', 3, 'post_rotate'],
+    ['[profile a]\npost_rotate = ~/x\n', 2, 'post_rotate'],
   ])('are refused by default: %j', (text, line, key) => {
     expect(errorOf(text, {}).message).toBe(`${FILE}, line ${line}: ${key} is not supported yet by this version of keyup; remove it.`);
   });
 
-  test('the value that asks for nothing is accepted, and is the default while unsupported', () => {
+  test('notify is supported now: its values are taken, and its default is failures', () => {
     expect(parse('[keyup]\nnotify = OFF\n', {}, {}).daemon.notify).toBe('off');
+    expect(parse('[profile a]\nnotify = all\n', {}, {}).profiles[0]?.settings.notify).toBe('all');
     const config = parse('', {}, {});
-    expect(config.daemon.notify).toBe('off');
-    expect(config.daemonSources.notify).toEqual({ kind: 'default' });
-    expect(config.unsupportedKeys).toEqual(['notify', 'post_rotate']);
+    expect(config.daemon.notify).toBe('failures');
+    expect(config.unsupportedKeys).toEqual(['post_rotate']);
+    expect(errorOf('[keyup]\nnotify = nonsense\n', {}).message).toContain('notify must be off, failures or all');
   });
 
   test('the list is a parameter, so it shrinks as features land', () => {

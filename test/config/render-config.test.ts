@@ -67,8 +67,8 @@ describe('toConfigJson', () => {
     expect(json.keyup.schedule).toEqual({ value: '0 7 * * *', source: 'default' });
     expect(json.keyup.syslog?.value).toBe('tcp://[::1]:601');
     expect(json.keyup.post_rotate).toEqual({ value: null, source: 'default' });
-    expect(json.keyup.notify?.value).toBe('off');
-    expect(json.unsupported_keys).toEqual(['notify', 'post_rotate']);
+    expect(json.keyup.notify?.value).toBe('failures');
+    expect(json.unsupported_keys).toEqual(['post_rotate']);
 
     const profile = json.profiles['ci-bot'];
     expect(profile?.manage_with).toEqual({ value: 'admin', source: 'file:6' });

@@ -349,3 +349,53 @@ async function startRsyslog(): Promise<{ udpPort: number; tcpPort: number; read(
     },
   };
 }
+
+describe('keyupd desktop notifications', { timeout: 60_000 }, () => {
+  /** A stand-in notify-send first on PATH, recording what it was asked to show and its environment. */
+  async function standInNotifySend(s: DaemonScene): Promise<{ path: string; asked(): Promise<{ argv: string[]; env: Record<string, string> }[]> }> {
+    const bin = join(s.home.dir, 'bin');
+    const record = join(s.home.dir, 'notified.jsonl');
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, 'notify-send'), `#!${process.execPath}\nrequire('fs').appendFileSync(${JSON.stringify(record)}, JSON.stringify({ argv: process.argv.slice(2), env: process.env }) + '\\n');\n`, { mode: 0o755 });
+    const { readFile } = await import('node:fs/promises');
+    return {
+      path: `${bin}:${s.env.PATH}`,
+      asked: async () => (await readFile(record, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as { argv: string[]; env: Record<string, string> }),
+    };
+  }
+
+  it('tells of a failure once, not at every attempt, with what to run and no secret; the session bus is found', async () => {
+    const s = await scene();
+    // IAM refuses alice's CreateAccessKey: a failure at every attempt.
+    s.emulator.reset();
+    s.emulator.createUser({ userName: 'alice', deniedActions: ['iam:CreateAccessKey'] });
+    const key = s.emulator.createAccessKey({ userName: 'alice', createDate: daysAgo(100) });
+    await writeFile(s.paths.credentialsFile, `[default]\naws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\n`);
+    const notify = await standInNotifySend(s);
+    const run = s.start([], { PATH: notify.path });
+    await waitForStatus(s, 'the failure', (doc) => doc.profiles[0]?.state === 'error', run);
+    await s.call('rotate', {}).catch(() => undefined);
+    await s.call('rotate', {}).catch(() => undefined);
+    await waitFor('the notification', async () => (await notify.asked()).length > 0, { timeoutMs: 10_000 });
+    // Decided when each outcome was logged: one decision to notify for three failed attempts.
+    expect(run.logs().filter((line) => String(line.msg).startsWith('Notifying:'))).toHaveLength(1);
+    const asked = await notify.asked();
+    expect(asked).toHaveLength(1);
+    expect(asked[0]?.argv[1]).toBe('keyup could not rotate the AWS key of profile default');
+    expect(asked[0]?.argv[2]).toMatch(/^IAM refused iam:CreateAccessKey .* Run keyupctl status to see what to do\.$/);
+    expect(asked[0]?.env.DBUS_SESSION_BUS_ADDRESS).toBe(`unix:path=${s.env.XDG_RUNTIME_DIR}/bus`);
+    const everything = JSON.stringify(asked);
+    expect(everything).not.toContain(key.secretAccessKey);
+  });
+
+  it('with notify = all, tells of a rotation too', async () => {
+    const s = await scene({ config: ['[keyup]', 'notify = all'] });
+    const notify = await standInNotifySend(s);
+    const run = s.start([], { PATH: notify.path });
+    await waitForStatus(s, 'the rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+    await waitFor('the notification', async () => (await notify.asked()).length > 0, { timeoutMs: 10_000 });
+    const asked = await notify.asked();
+    expect(asked.map((call) => call.argv[1])).toEqual(['keyup rotated the AWS key of profile default']);
+    for (const key of s.emulator.getState().accessKeys) expect(JSON.stringify(asked)).not.toContain(key.secretAccessKey);
+  });
+});
