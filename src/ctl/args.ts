@@ -8,7 +8,13 @@
  */
 import { parseArgs } from 'node:util';
 import { ExitCode, KeyupError } from '../errors.js';
-import { getShortUsage, isCommandName, type CommandName } from './help.js';
+
+export const COMMAND_NAMES = ['status', 'rotate', 'keys', 'config', 'reload', 'install', 'uninstall', 'completion', 'help'] as const;
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+export function isCommandName(name: string): name is CommandName {
+  return (COMMAND_NAMES as readonly string[]).includes(name);
+}
 
 type OptionConfig = { readonly type: 'string' | 'boolean'; readonly multiple?: boolean; readonly short?: string };
 type OptionsConfig = Readonly<Record<string, OptionConfig>>;
@@ -61,17 +67,13 @@ export type Invocation = { readonly globals: GlobalOptions } & (
   | { readonly command: 'completion' }
 );
 
-/** Bad usage: exit 2, the sentence, then how the command is typed. */
+/** Bad usage: exit 2, the sentence, then how the command is typed (help.ts's getShortUsage). */
 export class UsageError extends KeyupError {
   constructor(
     message: string,
     readonly command: CommandName | undefined,
   ) {
     super(message, { hint: `Run keyupctl help${command === undefined || command === 'help' ? '' : ` ${command}`} for more.`, exitCode: ExitCode.usage, code: 'usage' });
-  }
-
-  get usage(): string {
-    return getShortUsage(this.command);
   }
 }
 

@@ -5,9 +5,9 @@ import type { CommandContext } from './context.js';
 import { readConfig } from './replies.js';
 import { visibleWidth } from './table.js';
 
-/** `keyupctl config [--json]`: `--json` prints keyupd's answer as it is. */
-export async function runConfig(ctx: CommandContext, { json }: { json: boolean }): Promise<ExitCode> {
-  const config = readConfig(await ctx.call('config'));
+/** `keyupctl config [--json]`, given the reply to `config`: `--json` prints keyupd's answer as it is. */
+export async function runConfig(ctx: CommandContext, { json }: { json: boolean }, reply: Promise<unknown>): Promise<ExitCode> {
+  const config = readConfig(await reply);
   ctx.out(json ? `${JSON.stringify(config)}\n` : formatConfig(config, ctx.paint).map((line) => `${line}\n`).join(''));
   return ExitCode.ok;
 }

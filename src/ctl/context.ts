@@ -18,12 +18,15 @@ export interface CommandContext {
   readonly call: CallDaemon;
   readonly now: () => Date;
   /**
-   * Asks the person at the terminal a question and resolves with the answer; undefined when
-   * nobody can answer (stdin is not a terminal).
+   * The person at the terminal: asks a question and resolves with the answer. Undefined when
+   * stdin is not a terminal. Looked up only by a command that may ask (`rotate now`): merely
+   * touching process.stdin costs keyupctl several milliseconds of its start-up budget.
    */
-  readonly ask: ((question: string) => Promise<string | undefined>) | undefined;
+  readonly getAsk: () => Ask | undefined;
   /** `--timeout` in ms, when given: it then overrides every command's own default. */
   readonly timeoutMs: number | undefined;
 }
+
+export type Ask = (question: string) => Promise<string | undefined>;
 
 export type Command<Options> = (ctx: CommandContext, options: Options) => Promise<ExitCode>;

@@ -1,14 +1,10 @@
 /**
  * keyupctl's help, written by hand: the parsing is Node's util.parseArgs, which has no help of its
- * own (and yargs, which would write it, costs keyupctl its start-up budget).
+ * own (and yargs, which would write it, costs keyupctl its start-up budget). Loaded only for
+ * help and usage errors.
  */
 
-export const COMMAND_NAMES = ['status', 'rotate', 'keys', 'config', 'reload', 'install', 'uninstall', 'completion', 'help'] as const;
-export type CommandName = (typeof COMMAND_NAMES)[number];
-
-export function isCommandName(name: string): name is CommandName {
-  return (COMMAND_NAMES as readonly string[]).includes(name);
-}
+import { COMMAND_NAMES, type CommandName } from './args.js';
 
 /** One line per command: how it is typed. */
 export const SYNOPSES: Readonly<Record<CommandName, string>> = {

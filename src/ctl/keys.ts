@@ -8,11 +8,11 @@ import { renderTable } from './table.js';
 export const KEYS_HEADERS = ['KEY ID', 'STATUS', 'CREATED', 'AGE', 'LAST USED', 'PROFILES', 'MANAGED'] as const;
 
 /**
- * `keyupctl keys [--profile P] [--json]`. A profile whose keys could not be listed is said on
+ * `keyupctl keys [--profile P] [--json]`, given the reply to `keys`. A profile whose keys could not be listed is said on
  * stderr and makes the exit code 1; the others are still shown.
  */
-export async function runKeys(ctx: CommandContext, { profile, json }: { profile: string | undefined; json: boolean }): Promise<ExitCode> {
-  const keys = readKeys(await ctx.call('keys', profile === undefined ? {} : { profile }));
+export async function runKeys(ctx: CommandContext, { json }: { json: boolean }, reply: Promise<unknown>): Promise<ExitCode> {
+  const keys = readKeys(await reply);
   if (json) {
     ctx.out(`${JSON.stringify(keys)}\n`);
   } else {

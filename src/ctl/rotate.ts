@@ -25,7 +25,8 @@ type FailedOutcome = Extract<WireOutcome, { kind: 'failed' }>;
  * terminal, one profile at a time (each user has its own device), and rotates that profile again.
  */
 export async function runRotate(ctx: CommandContext, { profiles, force, mfaCode }: RotateOptions): Promise<ExitCode> {
-  const willAskForMfa = mfaCode === undefined && ctx.ask !== undefined;
+  const ask = mfaCode === undefined ? ctx.getAsk() : undefined;
+  const willAskForMfa = ask !== undefined;
   const reporter = new RotationReporter({ out: ctx.out, err: ctx.err, paint: ctx.paint, live: ctx.stdoutIsTTY, willAskForMfa });
   const rotate = async (params: RotateParams, telling: RotationReporter) => {
     const result = await ctx.call('rotate', params, {
@@ -40,10 +41,10 @@ export async function runRotate(ctx: CommandContext, { profiles, force, mfaCode 
   let outcomes = await rotate({ ...base, ...(mfaCode === undefined ? {} : { mfa_code: mfaCode }) }, reporter);
   reporter.finish(outcomes);
 
-  if (willAskForMfa && ctx.ask !== undefined) {
+  if (ask !== undefined) {
     const needMfa = outcomes.filter((outcome): outcome is FailedOutcome => outcome.kind === 'failed' && outcome.error.code === 'needs-mfa');
     for (const refused of needMfa) {
-      const code = (await ctx.ask(`${refused.profile}: MFA code: `))?.trim();
+      const code = (await ask(`${refused.profile}: MFA code: `))?.trim();
       if (code === undefined || !/^\d{6}$/.test(code)) {
         if (code !== undefined && code !== '') ctx.err(`keyupctl: ${refused.profile}: an MFA code is six digits; not rotated.\n`);
         reporter.reportFailure(refused);

@@ -1,18 +1,41 @@
 import { ExitCode } from '../errors.js';
 import type { StatusDocument, StatusProfile } from '../ipc/protocol.js';
 import { maskKeyId } from '../present/key-id.js';
-import type { Paint } from './color.js';
+import type { Paint, Style } from './color.js';
 import type { CommandContext } from './context.js';
 import { formatAge, formatDate, formatDateTime, formatRelative, getDueDate } from './format.js';
-import { formatState } from './marks.js';
 import { readStatus } from './replies.js';
 import { renderTable } from './table.js';
 
+type ProfileState = StatusProfile['state'];
+
+/**
+ * A mark per state, so a state reads at a glance even without colour (a pipe, NO_COLOR), each one
+ * column wide so tables stay aligned.
+ */
+const MARKS: Readonly<Record<ProfileState, { readonly mark: string; readonly style: Style }>> = {
+  ok: { mark: '✓', style: 'green' },
+  warn: { mark: '!', style: 'yellow' },
+  due: { mark: '»', style: 'yellow' },
+  deferred: { mark: '‖', style: 'cyan' },
+  rotating: { mark: '↻', style: 'blue' },
+  busy: { mark: '~', style: 'magenta' },
+  'needs-mfa': { mark: '?', style: 'red' },
+  error: { mark: '✗', style: 'red' },
+};
+
+/** `✓ ok`, `✗ error`, …; an unknown state (a newer keyupd) shown as it came. */
+export function formatState(state: string, paint: Paint): string {
+  const known = MARKS[state as ProfileState] as (typeof MARKS)[ProfileState] | undefined;
+  if (known === undefined) return `· ${state}`;
+  return paint(known.style, `${known.mark} ${state}`);
+}
+
 export const STATUS_HEADERS = ['PROFILE', 'USER', 'KEY', 'AGE', 'STATE', 'NEXT / LAST ROTATION', 'ERROR / DEFERRED'] as const;
 
-/** `keyupctl status [--json]`. */
-export async function runStatus(ctx: CommandContext, { json }: { json: boolean }): Promise<ExitCode> {
-  const status = readStatus(await ctx.call('status'));
+/** `keyupctl status [--json]`, given the reply to `status` (main.ts sends it early). */
+export async function runStatus(ctx: CommandContext, { json }: { json: boolean }, reply: Promise<unknown>): Promise<ExitCode> {
+  const status = readStatus(await reply);
   ctx.out(json ? `${JSON.stringify(status)}\n` : formatStatus(status, { paint: ctx.paint, now: ctx.now() }).map((line) => `${line}\n`).join(''));
   return ExitCode.ok;
 }

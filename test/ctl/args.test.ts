@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { UsageError, parseCommandLine } from '../../src/ctl/args.js';
+import { getShortUsage } from '../../src/ctl/help.js';
 
 const globals = { socket: undefined, timeoutMs: undefined, noColor: false, debug: false };
 
@@ -71,6 +72,6 @@ describe('parseCommandLine', () => {
     expect(error.exitCode).toBe(ExitCode.usage);
     expect(error.code).toBe('usage');
     expect(error.command).toBe(command);
-    expect(error.usage).toMatch(/^usage: keyupctl /);
+    expect(getShortUsage(error.command)).toMatch(/^usage: keyupctl /);
   });
 });

@@ -3,8 +3,7 @@ import { createPaint, shouldUseColor, stripColor } from '../../src/ctl/color.js'
 import { formatConfig } from '../../src/ctl/config.js';
 import { formatAge, formatDate, formatDateTime, formatRelative, formatSeconds, getDueDate, toClause } from '../../src/ctl/format.js';
 import { formatKeys, formatLastUsed } from '../../src/ctl/keys.js';
-import { formatState } from '../../src/ctl/marks.js';
-import { formatStatus } from '../../src/ctl/status.js';
+import { formatState, formatStatus } from '../../src/ctl/status.js';
 import { renderTable, visibleWidth } from '../../src/ctl/table.js';
 import { NOW, makeStatus } from './ctl-harness.js';
 

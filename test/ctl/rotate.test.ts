@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { createPaint } from '../../src/ctl/color.js';
-import type { CallDaemon, CommandContext } from '../../src/ctl/context.js';
+import type { Ask, CallDaemon, CommandContext } from '../../src/ctl/context.js';
 import { runRotate } from '../../src/ctl/rotate.js';
 import { RotationReporter, getRotateExitCode } from '../../src/ctl/rotate-progress.js';
 import type { WireOutcome } from '../../src/ctl/replies.js';
@@ -84,10 +84,10 @@ describe('RotationReporter', () => {
 });
 
 describe('runRotate', () => {
-  function context(call: CallDaemon, ask: CommandContext['ask']) {
+  function context(call: CallDaemon, ask: Ask | undefined) {
     let out = '';
     let err = '';
-    const ctx: CommandContext = { out: (text) => (out += text), err: (text) => (err += text), paint: createPaint(false), stdoutIsTTY: false, call, now: () => new Date(), ask, timeoutMs: undefined };
+    const ctx: CommandContext = { out: (text) => (out += text), err: (text) => (err += text), paint: createPaint(false), stdoutIsTTY: false, call, now: () => new Date(), getAsk: () => ask, timeoutMs: undefined };
     return { ctx, out: () => out, err: () => err };
   }
 

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { ExitCode, KeyupError } from '../../src/errors.js';
+import { runKeyupctl, type KeyupctlDeps } from '../../src/ctl/main.js';
+import type { ServiceModule } from '../../src/ctl/service.js';
+
+function harness(overrides: Partial<KeyupctlDeps> = {}) {
+  let out = '';
+  let err = '';
+  const deps: KeyupctlDeps = {
+    out: (text) => (out += text),
+    err: (text) => (err += text),
+    env: { XDG_RUNTIME_DIR: '/run/user/1000' },
+    home: '/home/alice',
+    stdoutIsTTY: false,
+    request: async () => {
+      throw new Error('no daemon in this test');
+    },
+    now: () => new Date('2026-11-24T10:00:00Z'),
+    readVersion: () => '9.9.9',
+    getAsk: () => undefined,
+    loadService: async () => {
+      throw new Error('no service module in this test');
+    },
+    ...overrides,
+  };
+  return { deps, out: () => out, err: () => err };
+}
+
+function fakeService(calls: unknown[], failWith?: KeyupError): ServiceModule {
+  const init = { fake: true } as unknown as ReturnType<ServiceModule['createServiceInit']>;
+  return {
+    createServiceInit: () => init,
+    install: async (given, options) => {
+      calls.push(['install', given === init, options]);
+      if (failWith) throw failWith;
+      return { lines: ['Wrote /home/alice/.config/systemd/user/keyupd.service.', 'keyupd.service is enabled and started.'] };
+    },
+    uninstall: async (given) => {
+      calls.push(['uninstall', given === init]);
+      return { lines: ['keyupd.service is stopped and removed.'] };
+    },
+  };
+}
+
+describe('runKeyupctl', () => {
+  it('prints its own version, asking nobody', async () => {
+    const { deps, out } = harness();
+    expect(await runKeyupctl(['--version'], deps)).toBe(ExitCode.ok);
+    expect(out()).toBe('keyupctl 9.9.9\n');
+  });
+
+  it('asks keyupd at the socket SPEC names, with the timeout given', async () => {
+    const asked: unknown[] = [];
+    const { deps } = harness({
+      request: async (socketPath, method, params, options) => {
+        asked.push({ socketPath, method, params, timeoutMs: options?.timeoutMs });
+        return { reloaded: true, config_error: null };
+      },
+    });
+    expect(await runKeyupctl(['reload'], deps)).toBe(ExitCode.ok);
+    expect(await runKeyupctl(['reload', '--timeout', '3', '--socket', '~/k.sock'], deps)).toBe(ExitCode.ok);
+    expect(asked).toEqual([
+      { socketPath: '/run/user/1000/keyup/keyupd.sock', method: 'reload', params: undefined, timeoutMs: undefined },
+      { socketPath: '/home/alice/k.sock', method: 'reload', params: undefined, timeoutMs: 3000 },
+    ]);
+  });
+
+  it('install and uninstall print the service module’s lines; install passes --dry-run', async () => {
+    const calls: unknown[] = [];
+    const { deps, out } = harness({ loadService: async () => fakeService(calls) });
+    expect(await runKeyupctl(['install', '--dry-run'], deps)).toBe(ExitCode.ok);
+    expect(await runKeyupctl(['install'], deps)).toBe(ExitCode.ok);
+    expect(await runKeyupctl(['uninstall'], deps)).toBe(ExitCode.ok);
+    expect(calls).toEqual([
+      ['install', true, { dryRun: true }],
+      ['install', true, { dryRun: false }],
+      ['uninstall', true],
+    ]);
+    expect(out()).toBe('Wrote /home/alice/.config/systemd/user/keyupd.service.\nkeyupd.service is enabled and started.\n'.repeat(2) + 'keyupd.service is stopped and removed.\n');
+  });
+
+  it('says an install failure in one sentence with its fix, and its exit code', async () => {
+    const failure = new KeyupError('No systemd user instance answers.', { hint: 'Run keyupd from your session instead.', code: 'no-service-manager' });
+    const { deps, err } = harness({ loadService: async () => fakeService([], failure) });
+    expect(await runKeyupctl(['install'], deps)).toBe(ExitCode.failed);
+    expect(err()).toBe('keyupctl: No systemd user instance answers. Run keyupd from your session instead.\n');
+  });
+
+  it('says an unexpected error in one sentence, and adds the stack only with --debug', async () => {
+    const { deps, err } = harness();
+    expect(await runKeyupctl(['status'], deps)).toBe(ExitCode.failed);
+    expect(err()).toBe('keyupctl: an unexpected error stopped keyupctl (no daemon in this test). Run again with --debug for details.\n');
+    const debug = harness();
+    expect(await runKeyupctl(['status', '--debug'], debug.deps)).toBe(ExitCode.failed);
+    expect(debug.err()).toMatch(/^keyupctl: an unexpected error .*\nError: no daemon in this test\n\s+at /);
+  });
+});
