@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
@@ -402,6 +402,24 @@ describe('keyupctl usage', () => {
     const { stdout } = await promisify(execFile)('bash', ['--norc', '-c', script], { env: { ...scene.home.env, PATH: process.env.PATH ?? '' } });
     expect(stdout).toBe('status\n--json\n');
     expect((await scene.run(['completion', 'zsh'])).stdout).toBe(run.stdout);
+  });
+});
+
+describe('keyupctl install and uninstall', () => {
+  // Only what changes nothing: a dry run, and an uninstall where nothing is installed. A real
+  // install would enable a unit in the machine's own user service manager.
+  it('install --dry-run shows the unit and the commands and writes nothing; uninstall of nothing does nothing', async () => {
+    const scene = await createCtlScene(buildDir);
+    const dry = await scene.run(['install', '--dry-run']);
+    expect(dry).toMatchObject({ code: ExitCode.ok, stderr: '' });
+    const written = /^Would write (\S+) \(mode 0600, a new file\):$/m.exec(dry.stdout)?.[1];
+    expect(written).toMatch(new RegExp(`^${scene.home.dir}/`));
+    expect(dry.stdout).toMatch(/^Would run: (systemctl|launchctl) /m);
+    expect(dry.stdout).toContain(`${buildDir}/src/bin/keyupd.js`);
+    await expect(access(written!)).rejects.toMatchObject({ code: 'ENOENT' });
+    const uninstall = await scene.run(['uninstall']);
+    expect(uninstall).toMatchObject({ code: ExitCode.ok, stderr: '' });
+    expect(uninstall.stdout).toMatch(/ is not installed \(there is no .*\); nothing to do\.\n$/);
   });
 });
 
