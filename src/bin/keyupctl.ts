@@ -19,6 +19,8 @@ process.stderr.on('error', ignoreClosedPipe);
 async function ask(question: string): Promise<string | undefined> {
   const { createInterface } = await import('node:readline/promises');
   const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  // Ctrl-C at the prompt is no answer (the profile is reported as needing MFA), not a hang.
+  terminal.on('SIGINT', () => terminal.close());
   try {
     return await terminal.question(question);
   } catch {

@@ -4,9 +4,9 @@
  * process), so it runs as well against a fake daemon in a test.
  *
  * keyupctl's start-up budget is about a bare `node`, and on a slow machine every ES module costs
- * a millisecond or two to load: so this loads the parser and nothing else up front, and each
- * command's module (with what only it needs: help texts, the rotation's progress, the service
- * installer) only when that command runs. test/ctl/imports.test.ts holds it to that.
+ * a millisecond or two to load: so only the parser, the client and the paths load up front, and
+ * each command's module (with what only it needs: help texts, the rotation's progress, the
+ * service installer) when that command runs. test/ctl/imports.test.ts holds it to that.
  */
 import { ExitCode, KeyupError } from '../errors.js';
 import type { request as requestDaemon } from '../ipc/client.js';
