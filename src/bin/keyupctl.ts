@@ -19,10 +19,12 @@ process.stderr.on('error', ignoreClosedPipe);
 async function ask(question: string): Promise<string | undefined> {
   const { createInterface } = await import('node:readline/promises');
   const terminal = createInterface({ input: process.stdin, output: process.stderr });
-  // Ctrl-C at the prompt is no answer (the profile is reported as needing MFA), not a hang.
-  terminal.on('SIGINT', () => terminal.close());
+  // Ctrl-C or Ctrl-D at the prompt is no answer (the profile is reported as needing MFA). Closing
+  // alone would leave the question unsettled, and the process would end mid-await (exit 13).
+  const giveUp = new AbortController();
+  terminal.on('SIGINT', () => giveUp.abort()).on('close', () => giveUp.abort());
   try {
-    return await terminal.question(question);
+    return await terminal.question(question, { signal: giveUp.signal });
   } catch {
     return undefined;
   } finally {

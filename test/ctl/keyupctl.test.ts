@@ -1,11 +1,11 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { access, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { ExitCode, KeyupError } from '../../src/errors.js';
 import type { RequestContext } from '../../src/ipc/server.js';
-import { startFakeServer, stopFakeServer } from '../ipc/socket-helpers.js';
+import { startFakeServer, stopFakeServer, withDeadline } from '../ipc/socket-helpers.js';
 import { createCtlScene, makeStatus } from './ctl-harness.js';
 
 const buildDir = inject('buildDir');
@@ -402,6 +402,50 @@ describe('keyupctl usage', () => {
     const { stdout } = await promisify(execFile)('bash', ['--norc', '-c', script], { env: { ...scene.home.env, PATH: process.env.PATH ?? '' } });
     expect(stdout).toBe('status\n--json\n');
     expect((await scene.run(['completion', 'zsh'])).stdout).toBe(run.stdout);
+  });
+});
+
+describe('keyupctl rotate now at a terminal', () => {
+  /** keyupctl in a real terminal (script(1) from util-linux), typing `answer` at the MFA prompt. */
+  async function rotateAtTerminal(scene: Awaited<ReturnType<typeof createCtlScene>>, answer: string): Promise<{ code: number | null; output: string }> {
+    const keyupctl = `${buildDir}/src/bin/keyupctl.js`;
+    const child = spawn('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(keyupctl)} rotate now`, '/dev/null'], {
+      env: { ...scene.home.env, PATH: process.env.PATH ?? '', TZ: 'UTC', TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let answered = false;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      if (!answered && output.includes('MFA code: ')) {
+        answered = true;
+        child.stdin.write(answer);
+      }
+    });
+    const code = await withDeadline(new Promise<number | null>((resolve) => child.on('close', resolve)), 'keyupctl at the terminal to finish', 15_000).finally(() => child.kill('SIGKILL'));
+    return { code, output };
+  }
+
+  it.skipIf(process.platform !== 'linux')('asks for the MFA code IAM demands and rotates with it; Ctrl-C or Ctrl-D is no answer (exit 1), not a hang', async () => {
+    const scene = await createCtlScene(buildDir);
+    const seen: unknown[] = [];
+    const needsMfa = { kind: 'failed', profile: 'default', error: { code: 'needs-mfa', message: 'IAM demands MFA to change the keys of alice.', hint: 'Give the code.' }, notes: [] };
+    await scene.startDaemon({
+      rotate: async (params) => {
+        seen.push(params);
+        return { outcomes: [(params as { mfa_code?: string }).mfa_code === undefined ? needsMfa : rotatedOutcome('default')] };
+      },
+    });
+    const answered = await rotateAtTerminal(scene, '123456\r');
+    expect(answered.code).toBe(ExitCode.ok);
+    expect(answered.output).toMatch(/default: IAM wants an MFA code to change this key\r?\n.*default: MFA code: /s);
+    expect(answered.output).toMatch(/default: rotated AKIA…1234 → AKIA…5678\r?\n/);
+    expect(seen).toEqual([{}, { profiles: ['default'], mfa_code: '123456' }]);
+    for (const giveUp of ['\u0003', '\u0004']) {
+      const refused = await rotateAtTerminal(scene, giveUp);
+      expect(refused.code).toBe(ExitCode.failed);
+      expect(refused.output).toContain('keyupctl: default: IAM demands MFA to change the keys of alice. Give the code.');
+    }
   });
 });
 
