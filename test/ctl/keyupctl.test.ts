@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
-import { access, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { access, mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { ExitCode, KeyupError } from '../../src/errors.js';
@@ -388,7 +388,8 @@ describe('keyupctl usage', () => {
     const scene = await createCtlScene(buildDir);
     const run = await scene.run(['--version']);
     expect(run).toMatchObject({ code: ExitCode.ok, stderr: '' });
-    expect(run.stdout).toMatch(/^keyupctl \S+\n$/);
+    const { version } = JSON.parse(await readFile(join(buildDir, 'package.json'), 'utf8')) as { version: string };
+    expect(run.stdout).toBe(`keyupctl ${version}\n`);
   });
 
   it('completion prints a script that bash -n accepts and that completes commands', async () => {

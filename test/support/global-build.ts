@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,6 +23,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
   mkdirSync(cache, { recursive: true });
   const buildDir = mkdtempSync(join(cache, 'keyup-test-build-'));
   await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', buildDir, '--sourceMap', 'false'], { cwd: ROOT });
+  // Beside dist/src as in a clone or an installed package: readVersion() finds it there.
+  copyFileSync(join(ROOT, 'package.json'), join(buildDir, 'package.json'));
   project.provide('buildDir', buildDir);
   return () => rmSync(buildDir, { recursive: true, force: true });
 }
