@@ -21,10 +21,12 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => void> {
   const cache = join(ROOT, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
-  const buildDir = mkdtempSync(join(cache, 'keyup-test-build-'));
+  // <tmp>/dist with <tmp>/package.json beside it, as in a clone or an installed package, where
+  // readVersion() finds it.
+  const root = mkdtempSync(join(cache, 'keyup-test-build-'));
+  const buildDir = join(root, 'dist');
   await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', buildDir, '--sourceMap', 'false'], { cwd: ROOT });
-  // Beside dist/src as in a clone or an installed package: readVersion() finds it there.
-  copyFileSync(join(ROOT, 'package.json'), join(buildDir, 'package.json'));
+  copyFileSync(join(ROOT, 'package.json'), join(root, 'package.json'));
   project.provide('buildDir', buildDir);
-  return () => rmSync(buildDir, { recursive: true, force: true });
+  return () => rmSync(root, { recursive: true, force: true });
 }
