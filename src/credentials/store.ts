@@ -95,6 +95,14 @@ interface LoadedFile {
 
 const systemClock: Clock = { now: () => new Date() };
 
+/**
+ * What a snapshot was read from, kept out of the snapshot itself (its bytes hold every secret of
+ * the files, and a snapshot is passed around and may be logged by mistake). A rotation reads the
+ * files under its lock once and hands the snapshot back to checkCanReplace and replaceKey, which
+ * then need not read and parse them again.
+ */
+const sources = new WeakMap<CredentialsSnapshot, { readonly store: CredentialsStore; readonly credentials: LoadedFile; readonly config: LoadedFile | undefined }>();
+
 /** Far beyond any real file (1,000 profiles are about 150 KiB), and still a bounded read. */
 const MAX_AWS_FILE_BYTES = 16 * 1024 * 1024;
 
@@ -129,13 +137,15 @@ export class CredentialsStore {
   async read(): Promise<CredentialsSnapshot> {
     const credentials = await this.#loadCredentials();
     const config = await this.#loadConfig();
-    return {
+    const snapshot: CredentialsSnapshot = {
       credentialsFile: this.#paths.credentialsFile,
       configFile: this.#paths.awsConfigFile,
       bom: credentials.document.bom,
       profiles: listProfiles(credentials.document, config?.document),
       keyHolders: collectKeyHolders(credentials.document, config?.document),
     };
+    sources.set(snapshot, { store: this, credentials, config });
+    return snapshot;
   }
 
   /**
@@ -148,13 +158,18 @@ export class CredentialsStore {
    * read again and the key applied to the new content instead, up to `maxAttempts` times.
    * Idempotent: once the old key is gone it changes nothing.
    *
+   * `from`, a snapshot this store read a moment ago, spares reading each file it holds once more:
+   * its content is edited, and the last look before the rename (the file still exactly what was
+   * read, byte for byte) makes that as safe as a fresh read; a file changed since is read again.
+   *
    * @throws KeyupError (the file being written is as it was) when a file cannot be read, parsed,
    * backed up or written, or keeps changing; FileFormatError (file and line) when one cannot be
    * parsed completely.
    */
-  async replaceKey(oldKeyId: string, next: AccessKey): Promise<ReplaceKeyResult> {
-    const credentials = await this.#rewrite('credentials', oldKeyId, next);
-    const config = await this.#rewrite('config', oldKeyId, next);
+  async replaceKey(oldKeyId: string, next: AccessKey, from?: CredentialsSnapshot): Promise<ReplaceKeyResult> {
+    const source = this.#sourceOf(from);
+    const credentials = await this.#rewrite('credentials', oldKeyId, next, source?.credentials);
+    const config = await this.#rewrite('config', oldKeyId, next, source?.config);
     return {
       changed: credentials.changed,
       changedInConfig: config.changed.map(toConfigProfileName),
@@ -168,10 +183,15 @@ export class CredentialsStore {
    * and the file is not mounted over (a bind mount refuses the rename). Backups go to keyup's own
    * state folder, whose journal is written before anything changes anyway.
    *
+   * `from`, a snapshot this store read a moment ago, is the files as they are now: they are not
+   * read again.
+   *
    * @throws KeyupError (code `credentials-file`) saying which file and why.
    */
-  async checkCanReplace(oldKeyId: string): Promise<void> {
-    for (const loaded of [await this.#loadCredentials(), await this.#loadConfig()]) {
+  async checkCanReplace(oldKeyId: string, from?: CredentialsSnapshot): Promise<void> {
+    const source = this.#sourceOf(from);
+    const files = source === undefined ? [await this.#loadCredentials(), await this.#loadConfig()] : [source.credentials, source.config];
+    for (const loaded of files) {
       if (loaded === undefined || !findKeyHolders(loaded.document).has(oldKeyId)) continue;
       try {
         // A longer key id and secret than today's make the file at most this much larger.
@@ -182,16 +202,23 @@ export class CredentialsStore {
     }
   }
 
-  async #rewrite(kind: AwsFile, oldKeyId: string, next: AccessKey): Promise<{ changed: readonly string[]; backupFile?: string }> {
+  /** The files behind a snapshot this store made; undefined for any other (then the files are read). */
+  #sourceOf(snapshot: CredentialsSnapshot | undefined): { credentials: LoadedFile; config: LoadedFile | undefined } | undefined {
+    const source = snapshot === undefined ? undefined : sources.get(snapshot);
+    return source?.store === this ? source : undefined;
+  }
+
+  async #rewrite(kind: AwsFile, oldKeyId: string, next: AccessKey, known: LoadedFile | undefined): Promise<{ changed: readonly string[]; backupFile?: string }> {
     // One rewrite of a file at a time in this process: between the last look (isStillCurrent)
     // and the rename, another rotation of this process could rename its own version in, which
     // this rename would then undo. Other processes are what isStillCurrent is for.
-    return serialize(kind === 'credentials' ? this.#paths.credentialsFile : this.#paths.awsConfigFile, () => this.#rewriteNow(kind, oldKeyId, next));
+    return serialize(kind === 'credentials' ? this.#paths.credentialsFile : this.#paths.awsConfigFile, () => this.#rewriteNow(kind, oldKeyId, next, known));
   }
 
-  async #rewriteNow(kind: AwsFile, oldKeyId: string, next: AccessKey): Promise<{ changed: readonly string[]; backupFile?: string }> {
+  async #rewriteNow(kind: AwsFile, oldKeyId: string, next: AccessKey, known: LoadedFile | undefined): Promise<{ changed: readonly string[]; backupFile?: string }> {
     for (let attempt = 0; attempt < this.#maxAttempts; attempt += 1) {
-      const loaded = kind === 'credentials' ? await this.#loadCredentials() : await this.#loadConfig();
+      // A file known from a snapshot is tried first; isStillCurrent below proves it is still the file.
+      const loaded = attempt === 0 && known !== undefined ? known : kind === 'credentials' ? await this.#loadCredentials() : await this.#loadConfig();
       if (loaded === undefined) return { changed: [] };
       const edit = replaceAccessKey(loaded.document, oldKeyId, next);
       if (edit.changed.length === 0) return { changed: [] };

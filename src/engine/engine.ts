@@ -205,6 +205,8 @@ export class Engine {
    * then says what is wrong.
    */
   private async groupByKey(profiles: readonly ProfileConfig[], config: KeyupConfig): Promise<ProfileConfig[][]> {
+    // One profile is a group of its own: no need to read the files for it.
+    if (profiles.length <= 1) return profiles.map((profile) => [profile]);
     let keyOf: (name: string) => string | undefined;
     try {
       const snapshot = await this.createStore(config).read();
@@ -278,8 +280,9 @@ export class Engine {
   private async remember(profile: string, outcome: Outcome): Promise<void> {
     const now = this.now();
     let stored = applyOutcome(this.views.get(profile) ?? emptyView(profile), outcome, now);
-    if (outcome.kind === 'rotated' || outcome.kind === 'failed') {
-      // The history also has the failed attempts, with their time.
+    // A rotation's own outcome is its last rotation (applyOutcome); a failure may or may not have
+    // been recorded, and the history also has the failed attempts, with their time.
+    if (outcome.kind === 'failed') {
       const records = await new History({ fs: this.init.fs, stateDir: this.init.paths.stateDir }).read().catch(() => []);
       stored = { ...stored, lastRotation: findLastRotation(records, profile) ?? stored.lastRotation };
     }

@@ -28,7 +28,12 @@ export interface ReplacedKey {
   readonly profiles: readonly KeyHolder[];
 }
 
-/** The credentials file as the rotation engine uses it; read afresh on every call. */
+/**
+ * The credentials file as the rotation engine uses it; `read` reads afresh on every call. The
+ * other two may be given a view `read` made a moment ago (`from`): the files it was read from
+ * are then used as they were read instead of being read and parsed once more, which is safe
+ * because replaceKey renames nothing over a file that is no longer byte for byte what was read.
+ */
 export interface CredentialsFile {
   readonly path: string;
   read(): Promise<FileView>;
@@ -37,11 +42,11 @@ export interface CredentialsFile {
    * the AWS config file, atomically per file and changing nothing else. Returns the profiles
    * changed; none when no profile holds the old key.
    */
-  replaceKey(oldKeyId: string, next: AwsCredentials): Promise<ReplacedKey>;
+  replaceKey(oldKeyId: string, next: AwsCredentials, from?: FileView): Promise<ReplacedKey>;
   /**
    * Proves, changing nothing, that replaceKey could write every file that holds `oldKeyId` now
    * (the folder takes new files, the disk has room, the file is not mounted over). Called before
    * CreateAccessKey, so that keyup never makes a key it cannot put in place.
    */
-  checkCanReplace(oldKeyId: string): Promise<void>;
+  checkCanReplace(oldKeyId: string, from?: FileView): Promise<void>;
 }

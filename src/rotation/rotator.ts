@@ -140,7 +140,8 @@ export class Rotator {
       // An interrupted CreateAccessKey was cleaned up: the rotation that was decided starts again.
       const restart = resumed.kind === 'restart' ? { ignoreAge: true, ignoreSessions: resumed.force || request.ignoreSessions } : {};
       try {
-        return await this.checkAndRotate({ ...request, ...restart }, run);
+        // The files as the look at a finished rotation's safety copy just read them, if it did.
+        return await this.checkAndRotate({ ...request, ...restart }, run, resumed.kind === 'none' ? resumed.view : undefined);
       } catch (error) {
         // Another keyup process rotated the key between this check and its lock (both woke at
         // the same schedule): look at the new key from the start, as a moment later would. Once.
@@ -174,25 +175,33 @@ export class Rotator {
 
   /**
    * Takes up the journal of `run.profile`, under the lock of the key it rotates away: another
-   * process may be in the middle of that very rotation (then the profile is busy).
+   * process may be in the middle of that very rotation (then the profile is busy). A finished
+   * rotation's safety copy that has nothing to do (no file holds the retired key, and it is not
+   * old enough to go) is looked at without the lock, since nothing is changed; that look's view
+   * of the files comes back with `none`.
    */
-  private async resume(run: Run): Promise<{ kind: 'none' } | { kind: 'restart'; force: boolean } | { kind: 'finished' | 'busy'; outcome: Outcome }> {
+  private async resume(run: Run): Promise<{ kind: 'none'; view?: FileView } | { kind: 'restart'; force: boolean } | { kind: 'finished' | 'busy'; outcome: Outcome }> {
     const { profile } = run;
     const found = await this.deps.journal.read(profile);
     if (found === undefined) return { kind: 'none' };
+    if (found.step === 'retired') {
+      const view = await this.deps.credentials.read();
+      if (!this.needsKeeping(found, view)) return { kind: 'none', view };
+    }
     const taken = await this.deps.locks.acquire(found.oldKeyId, profile);
     if ('busy' in taken) return { kind: 'busy', outcome: this.busy(run, taken.busy) };
     const lock = taken.held;
     try {
       // Read again under the lock: another process may have finished it meanwhile.
-      const entry = await this.deps.journal.read(profile);
-      if (entry === undefined) return { kind: 'none' };
-      if (entry.step === 'retired') {
-        await this.keepNewKeyInPlace(entry, run);
+      const journaled = await this.deps.journal.read(profile);
+      if (journaled === undefined) return { kind: 'none' };
+      if (journaled.step === 'retired') {
+        await this.keepNewKeyInPlace(journaled, run);
         return { kind: 'none' };
       }
-      run.progress('recover', `Resuming the rotation of ${maskKeyId(entry.oldKeyId)} that stopped at step "${entry.step}".`, { oldKeyId: entry.oldKeyId, journalStep: entry.step });
+      run.progress('recover', `Resuming the rotation of ${maskKeyId(journaled.oldKeyId)} that stopped at step "${journaled.step}".`, { oldKeyId: journaled.oldKeyId, journalStep: journaled.step });
       const view = await this.deps.credentials.read();
+      const entry = journaled;
       if (entry.step === 'creating') {
         const signer = this.signerFor(view.profiles, profile, entry.manageWith);
         await this.removeKeysKeyupMade(entry, signer, view, await this.listKeys(entry, signer, run), run);
@@ -211,9 +220,10 @@ export class Rotator {
     }
   }
 
-  private async checkAndRotate(request: RotateRequest, run: Run): Promise<Outcome> {
+  /** `known`: the files as read a moment ago in this run, if they were. */
+  private async checkAndRotate(request: RotateRequest, run: Run, known?: FileView): Promise<Outcome> {
     const { profile, settings } = request;
-    const view = await this.deps.credentials.read();
+    const view = known ?? (await this.deps.credentials.read());
     const current = this.longTermKeyOf(view.profiles, profile, settings.managedBy);
 
     run.progress('identify', `Checking which IAM user the key ${maskKeyId(current.accessKeyId)} in profile ${profile} belongs to.`, { keyId: current.accessKeyId });
@@ -271,18 +281,21 @@ export class Rotator {
     if ('busy' in taken) return this.busy(run, taken.busy);
     const lock = taken.held;
     try {
-      const again = this.longTermKeyOf((await this.deps.credentials.read()).profiles, profile, settings.managedBy);
+      // One read under the lock serves the three that need the files as they are now: is the key
+      // still this one, could the file be rewritten, and the content the rewrite edits.
+      const locked = await this.deps.credentials.read();
+      const again = this.longTermKeyOf(locked.profiles, profile, settings.managedBy);
       if (again.accessKeyId !== current.accessKeyId) {
         throw new KeyReplacedError(`The key in profile ${profile} changed while keyup was checking it.`, { hint: 'keyup looks at it again at the next check.' });
       }
       // Before anything changes in IAM: a key keyup could not put in place would only be undone.
-      await this.deps.credentials.checkCanReplace(current.accessKeyId);
+      await this.deps.credentials.checkCanReplace(current.accessKeyId, locked);
       run.signal?.throwIfAborted();
       const remaining = await this.makeRoom(checked, listing.keys, signer, target, run);
       let entry: JournalEntry | undefined;
       try {
         entry = await this.createKey(request, checked, signer, { ...listing, keys: remaining }, run);
-        return await this.finish(entry, run);
+        return await this.finish(entry, run, locked);
       } catch (error) {
         if (!isAbort(error, run.signal)) {
           await this.record({ profile, at: this.now().toISOString(), oldKeyId: checked.keyId, newKeyId: entry?.newKey?.accessKeyId ?? null, ok: false, error: toKeyupError(error, profile).message });
@@ -404,8 +417,12 @@ export class Rotator {
     return { from: new Date(iamNow - CREATE_WINDOW_BEFORE_MS).toISOString(), to: new Date(iamNow + CREATE_WINDOW_AFTER_MS).toISOString() };
   }
 
-  /** Carries a rotation from `created`, `verified` or `written` to its end. */
-  private async finish(start: JournalEntry, run: Run): Promise<Outcome> {
+  /**
+   * Carries a rotation from `created`, `verified` or `written` to its end. `read`: the files as
+   * read before the key was made, for the rewrite to start from (it reads them again if they
+   * changed since).
+   */
+  private async finish(start: JournalEntry, run: Run, read?: FileView): Promise<Outcome> {
     const newKey = start.newKey;
     if (newKey === undefined) throw new Error(`journal of ${start.profile} at step ${start.step} has no new key`);
     const fresh: AwsCredentials = { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey };
@@ -439,7 +456,7 @@ export class Rotator {
 
     run.signal?.throwIfAborted();
     if (entry.step === 'verified') {
-      await this.writeNewKey(entry, fresh, run);
+      await this.writeNewKey(entry, fresh, run, read);
       entry = { ...entry, step: 'written' };
       await this.deps.journal.write(entry);
     }
@@ -471,20 +488,11 @@ export class Rotator {
    * undone, not left waiting: unless a fresh read shows the new key already in a file, the new
    * key is deleted again and the old key stays the user's one key.
    */
-  private async writeNewKey(entry: JournalEntry, fresh: AwsCredentials, run: Run): Promise<void> {
-    const view = await this.deps.credentials.read();
-    if (view.holdersOf(entry.oldKeyId).length === 0) {
-      // A crash after the rename but before the journal said so: the file is already done.
-      if (view.holdersOf(fresh.accessKeyId).length > 0) return;
-      await this.undo(entry, 'could not be written because no profile holds the old key any more', run);
-      throw new KeyupError(`No profile in ${this.deps.credentials.path} holds the old key ${maskKeyId(entry.oldKeyId)} any more, so keyup did not write the new key.`, {
-        code: 'credentials-file',
-        hint: 'The file was changed while keyup rotated it; the new key was deleted and nothing else changed.',
-      });
-    }
+  private async writeNewKey(entry: JournalEntry, fresh: AwsCredentials, run: Run, read: FileView | undefined): Promise<void> {
     let replaced;
     try {
-      replaced = await this.deps.credentials.replaceKey(entry.oldKeyId, fresh);
+      // No look first: replaceKey changes nothing where no profile holds the old key, and says so.
+      replaced = await this.deps.credentials.replaceKey(entry.oldKeyId, fresh, read);
     } catch (error) {
       const after = await this.deps.credentials.read().catch(() => undefined);
       if (after === undefined || after.holdersOf(fresh.accessKeyId).length > 0) throw error;
@@ -494,6 +502,15 @@ export class Rotator {
         code: failure.code,
         ...(failure.hint === undefined ? {} : { hint: failure.hint }),
         cause: error,
+      });
+    }
+    if (replaced.profiles.length === 0) {
+      // A crash after the rename but before the rotation went on: the file is already done.
+      if ((await this.deps.credentials.read()).holdersOf(fresh.accessKeyId).length > 0) return;
+      await this.undo(entry, 'could not be written because no profile holds the old key any more', run);
+      throw new KeyupError(`No profile in ${this.deps.credentials.path} holds the old key ${maskKeyId(entry.oldKeyId)} any more, so keyup did not write the new key.`, {
+        code: 'credentials-file',
+        hint: 'The file was changed while keyup rotated it; the new key was deleted and nothing else changed.',
       });
     }
     run.progress('write', `Wrote the new key ${maskKeyId(fresh.accessKeyId)} to ${describeHolders(replaced.profiles)} of ${this.deps.credentials.path}.`, {
@@ -539,6 +556,7 @@ export class Rotator {
     const newKey = entry.newKey;
     if (newKey === undefined) return;
     const view = await this.deps.credentials.read();
+    if (!this.needsKeeping(entry, view)) return;
     const stale = view.holdersOf(entry.oldKeyId);
     if (stale.length > 0) {
       await this.deps.credentials.replaceKey(entry.oldKeyId, { accessKeyId: newKey.accessKeyId, secretAccessKey: newKey.secretAccessKey });
@@ -548,8 +566,15 @@ export class Rotator {
       });
       return;
     }
+    await this.deps.journal.remove(entry.profile);
+  }
+
+  /** Whether a finished rotation's safety copy has work: the retired key is back in a file, or the copy is old enough to go. */
+  private needsKeeping(entry: JournalEntry, view: FileView): boolean {
+    if (entry.newKey === undefined) return false;
+    if (view.holdersOf(entry.oldKeyId).length > 0) return true;
     const retiredAt = Date.parse(entry.retiredAt ?? entry.startedAt);
-    if (!(this.now().getTime() - retiredAt < SAFETY_COPY_MS)) await this.deps.journal.remove(entry.profile);
+    return !(this.now().getTime() - retiredAt < SAFETY_COPY_MS);
   }
 
   /**

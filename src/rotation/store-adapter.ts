@@ -1,4 +1,4 @@
-import type { CredentialsStore } from '../credentials/index.js';
+import type { CredentialsSnapshot, CredentialsStore } from '../credentials/index.js';
 import type { CredentialsFile, FileProfile, FileView, KeyHolder } from './credentials-file.js';
 
 /**
@@ -8,23 +8,28 @@ import type { CredentialsFile, FileProfile, FileView, KeyHolder } from './creden
  * (a role, SSO, keys kept in the config) is 'other', so the engine can say why it is not.
  */
 export function createCredentialsFile(store: CredentialsStore, path: string): CredentialsFile {
+  // The snapshot behind each view this adapter made, for the store to use again (see CredentialsFile).
+  const snapshots = new WeakMap<FileView, CredentialsSnapshot>();
+  const snapshotOf = (view: FileView | undefined) => (view === undefined ? undefined : snapshots.get(view));
   return {
     path,
     async read(): Promise<FileView> {
       const snapshot = await store.read();
-      return {
+      const view: FileView = {
         profiles: snapshot.profiles.map((profile): FileProfile => (profile.source === 'credentials' ? profile : { name: profile.name, kind: 'other' })),
         holdersOf: (accessKeyId) => snapshot.keyHolders.get(accessKeyId) ?? [],
       };
+      snapshots.set(view, snapshot);
+      return view;
     },
-    async replaceKey(oldKeyId, next) {
-      const result = await store.replaceKey(oldKeyId, { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey });
+    async replaceKey(oldKeyId, next, from) {
+      const result = await store.replaceKey(oldKeyId, { accessKeyId: next.accessKeyId, secretAccessKey: next.secretAccessKey }, snapshotOf(from));
       const profiles: KeyHolder[] = [
         ...result.changed.map((profile) => ({ file: 'credentials' as const, profile })),
         ...result.changedInConfig.map((profile) => ({ file: 'config' as const, profile })),
       ];
       return { profiles };
     },
-    checkCanReplace: (oldKeyId) => store.checkCanReplace(oldKeyId),
+    checkCanReplace: (oldKeyId, from) => store.checkCanReplace(oldKeyId, snapshotOf(from)),
   };
 }
