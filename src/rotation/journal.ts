@@ -6,7 +6,7 @@ import { writeFileAtomically } from '../fs/atomic-write.js';
 import { ensurePrivateDir, getErrorCode, readText, syncFolder, syncHandle, type FileSystem } from '../fs/fs.js';
 
 /**
- * How far a rotation got. Each step is recorded, durably, before the action that follows it:
+ * How far a rotation got. Each step written is recorded, durably, before the action that follows it:
  * - `creating`: CreateAccessKey may be in flight; IAM may hold a key whose secret we never saw.
  * - `created`: the new key and its secret are on disk; nothing else knows them yet.
  * - `verified`: STS accepted the new key as the same user.
@@ -15,6 +15,16 @@ import { ensurePrivateDir, getErrorCode, readText, syncFolder, syncHandle, type 
  *   safety copy of the new secret: a program that read the file before keyup's write and saves its
  *   stale copy after it (an editor, a dotfile sync) would otherwise destroy the only copy of a key
  *   that is now the user's one working key. keyup puts it back from here.
+ *
+ * keyup writes `creating`, `created` and `retired` only; it still reads `verified` and `written`,
+ * which earlier versions wrote (a journal left by one is finished by this one). Those two spared
+ * no safety, only work after a crash, at the price of two durable writes in every rotation:
+ * - instead of `verified`: recovery from `created` verifies the key again (a few STS calls),
+ *   which is what a crash between verifying and writing costs now;
+ * - instead of `written`: the files say it. A new key in a file was verified before it was written
+ *   (keyup writes it nowhere else first), so recovery takes a journal at `created` whose new key a
+ *   file holds as `written` (the rotator's `reachedStep`): it neither verifies it again nor could
+ *   ever undo it. A write another program clobbered since is applied again, as from `written`.
  */
 export type JournalStep = 'creating' | 'created' | 'verified' | 'written' | 'retired';
 

@@ -201,7 +201,7 @@ export class Rotator {
       }
       run.progress('recover', `Resuming the rotation of ${maskKeyId(journaled.oldKeyId)} that stopped at step "${journaled.step}".`, { oldKeyId: journaled.oldKeyId, journalStep: journaled.step });
       const view = await this.deps.credentials.read();
-      const entry = journaled;
+      const entry = reachedStep(journaled, view);
       if (entry.step === 'creating') {
         const signer = this.signerFor(view.profiles, profile, entry.manageWith);
         await this.removeKeysKeyupMade(entry, signer, view, await this.listKeys(entry, signer, run), run);
@@ -418,9 +418,9 @@ export class Rotator {
   }
 
   /**
-   * Carries a rotation from `created`, `verified` or `written` to its end. `read`: the files as
-   * read before the key was made, for the rewrite to start from (it reads them again if they
-   * changed since).
+   * Carries a rotation from `created`, `verified` or `written` to its end. The journal is not
+   * written again until `retired` (see JournalStep). `read`: the files as read before the key was
+   * made, for the rewrite to start from (it reads them again if they changed since).
    */
   private async finish(start: JournalEntry, run: Run, read?: FileView): Promise<Outcome> {
     const newKey = start.newKey;
@@ -451,14 +451,12 @@ export class Rotator {
       }
       run.progress('verify', `AWS accepts the new key ${maskKeyId(newKey.accessKeyId)} as user ${entry.user.name}.`, { newKeyId: newKey.accessKeyId, verified: true });
       entry = { ...entry, step: 'verified' };
-      await this.deps.journal.write(entry);
     }
 
     run.signal?.throwIfAborted();
     if (entry.step === 'verified') {
       await this.writeNewKey(entry, fresh, run, read);
       entry = { ...entry, step: 'written' };
-      await this.deps.journal.write(entry);
     }
 
     run.signal?.throwIfAborted();
@@ -810,6 +808,19 @@ export class Rotator {
 
 /** The profile's key was replaced between the check and the lock. */
 class KeyReplacedError extends KeyupError {}
+
+/**
+ * How far an interrupted rotation got, from its journal and the files. The journal is written at
+ * `created` and next at `retired` (see JournalStep), so a journal at `created` whose new key is in
+ * a file had its key verified and written already: keyup writes a new key nowhere before it was
+ * seen to work. Going on from `written` then neither verifies it again nor could undo a key that a
+ * file already holds (and that may be the user's only key, if the old one was retired).
+ */
+function reachedStep(entry: JournalEntry, view: FileView): JournalEntry {
+  const newKeyId = entry.newKey?.accessKeyId;
+  if (entry.step !== 'created' || newKeyId === undefined || view.holdersOf(newKeyId).length === 0) return entry;
+  return { ...entry, step: 'written' };
+}
 
 /** "profile default" or "profiles default, legacy (AWS config)". */
 function describeHolders(holders: readonly KeyHolder[]): string {

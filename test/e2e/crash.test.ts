@@ -145,7 +145,8 @@ describe('keyupd --once killed with SIGKILL at every step, then run again', { ti
     const run = s.start();
     await waitFor('a hung DeleteAccessKey', called(s, 'DeleteAccessKey', 'hang'), { run, timeoutMs: 20_000 });
     await crash(s, run);
-    expect(await s.journalStep()).toBe('written');
+    // `created`: keyup writes the journal next at `retired`; the file holding the new key says the rest.
+    expect(await s.journalStep()).toBe('created');
     expect(defaultKeyOf(await readFile(s.paths.credentialsFile, 'utf8')).accessKeyId).not.toBe(s.old.accessKeyId);
     expect(s.aliceKeys().map((key) => key.accessKeyId)).toContain(s.old.accessKeyId);
     await restartAndCheck(s);
@@ -157,7 +158,8 @@ describe('keyupd --once killed with SIGKILL at every step, then run again', { ti
     const run = s.start();
     await waitFor('a committed DeleteAccessKey', called(s, 'DeleteAccessKey', 'hang-after-commit'), { run, timeoutMs: 20_000 });
     await crash(s, run);
-    expect(await s.journalStep()).toBe('written');
+    // `created`: keyup writes the journal next at `retired`; the file holding the new key says the rest.
+    expect(await s.journalStep()).toBe('created');
     expect(s.aliceKeys().map((key) => key.accessKeyId)).not.toContain(s.old.accessKeyId);
     await restartAndCheck(s);
   });
@@ -181,7 +183,8 @@ describe('keyupd --once killed with SIGKILL at every step, then run again', { ti
     const run = s.start();
     await waitFor('a committed UpdateAccessKey', called(s, 'UpdateAccessKey', 'hang-after-commit'), { run, timeoutMs: 20_000 });
     await crash(s, run);
-    expect(await s.journalStep()).toBe('written');
+    // `created`: keyup writes the journal next at `retired`; the file holding the new key says the rest.
+    expect(await s.journalStep()).toBe('created');
     expect(s.aliceKeys().find((key) => key.accessKeyId === s.old.accessKeyId)?.status).toBe('Inactive');
     await restartAndCheck(s, { oldKey: 'deactivate' });
   });

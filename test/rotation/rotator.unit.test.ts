@@ -572,7 +572,8 @@ describe('IAM eventual consistency, on the fake clock', () => {
     expect(message(outcome)).toMatch(/next check/);
     const fresh = await keyInFile(h);
     expect(h.keysOf('alice').map((key) => key.accessKeyId)).toEqual([old.accessKeyId, fresh.accessKeyId]);
-    expect(await h.journal.read('default')).toMatchObject({ step: 'written' });
+    // The journal stays at `created`; the file holding the new key says it was written (see JournalStep).
+    expect(await h.journal.read('default')).toMatchObject({ step: 'created' });
     // Ten minutes later IAM knows the new key, and the next check retires the old one.
     h.clock.advance(10 * MINUTE_MS);
     expect(await h.rotate()).toMatchObject({ kind: 'rotated', newKeyId: fresh.accessKeyId });
@@ -841,6 +842,48 @@ describe('recovery of a rotation that stopped at "verified"', () => {
     await h.holdLockAsOtherProcess(old.accessKeyId, 'default', 6_666);
     expect(await h.rotate()).toMatchObject({ kind: 'busy', pid: 6_666 });
     expect(h.fake.control.getCallLog()).toEqual([]);
+  });
+});
+
+// Since keyup stopped writing `verified` and `written` (issue 8's CPU budget; see JournalStep), a
+// rotation that died after its rewrite leaves its journal at `created`: the file must say the rest.
+describe('recovery of a rotation whose journal says "created" and whose file holds the new key', () => {
+  /** keyup died after renaming the new file into place, before `retired`; its lock stays behind. */
+  async function crashedAfterTheWrite() {
+    const h = createUnitHarness();
+    const old = h.seedUser('alice', 100);
+    const fresh = h.fake.control.createAccessKey({ userName: 'alice' });
+    await h.writeCredentials(handKept(fresh));
+    await h.journal.write(journalEntry(h, old, fresh, 'created'));
+    await h.holdLockAsOtherProcess(old.accessKeyId, 'default', 5_555);
+    h.alive.delete(5_555);
+    return { h, old, fresh };
+  }
+
+  it('neither verifies the key again nor writes the file: it retires the old key', async () => {
+    const { h, old, fresh } = await crashedAfterTheWrite();
+    const before = await h.rawFs.promises.stat(CREDENTIALS);
+    expect(await h.rotator.recoverAll()).toEqual([expect.objectContaining({ kind: 'rotated', oldKeyId: old.accessKeyId, newKeyId: fresh.accessKeyId })]);
+    expect((await h.rawFs.promises.stat(CREDENTIALS)).mtimeMs).toBe(before.mtimeMs);
+    expect(h.fake.control.getCallLog().map((call) => `${call.action} ${call.accessKeyId}`)).toEqual([`DeleteAccessKey ${fresh.accessKeyId}`]);
+    expect(await h.journal.read('default')).toMatchObject({ step: 'retired' });
+    await expectSettled(h);
+  });
+
+  it('never deletes the new key the file holds, even when STS cannot be asked about it', async () => {
+    const { h, fresh } = await crashedAfterTheWrite();
+    h.fake.control.injectFault({ kind: 'service-unavailable', action: 'GetCallerIdentity', count: 'always' });
+    expect(await h.rotate()).toMatchObject({ kind: 'rotated', newKeyId: fresh.accessKeyId });
+    expect(h.keysOf('alice')).toEqual([{ ...fresh, status: 'Active' }].map(({ accessKeyId, secretAccessKey, status }) => ({ accessKeyId, secretAccessKey, status })));
+    expect(await keyInFile(h)).toEqual({ accessKeyId: fresh.accessKeyId, secretAccessKey: fresh.secretAccessKey });
+  });
+
+  it('applies the new key again where another program wrote the old one back', async () => {
+    const { h, old, fresh } = await crashedAfterTheWrite();
+    await h.writeAwsConfig(`[profile legacy]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n`);
+    expect(await h.rotate()).toMatchObject({ kind: 'rotated', newKeyId: fresh.accessKeyId });
+    expect(await h.readAwsConfig()).toContain(fresh.accessKeyId);
+    await expectSettled(h);
   });
 });
 
