@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ensurePrivateDir, getErrorCode, syncFolder, writeNewFile } from '../fs/fs.js';
+import { getErrorCode, syncFolder, writeInPrivateDir, writeNewFile } from '../fs/fs.js';
 import type { FileSystem, OwnerInit } from '../fs/fs.js';
 
 export interface SaveBackupInit extends OwnerInit {
@@ -22,12 +22,12 @@ const MAX_SAME_MILLISECOND = 1000;
  * and the folders made for them, that person's, or they could neither read nor prune them.
  */
 export async function saveBackup({ fs, folder, bytes, now, keep, owner, processUid }: SaveBackupInit): Promise<string> {
-  await ensurePrivateDir(fs, folder, { owner, processUid });
   const stamp = now.toISOString().replace(/:/g, '-');
   for (let copy = 0; copy < MAX_SAME_MILLISECOND; copy += 1) {
     const path = join(folder, `credentials-${stamp}${copy === 0 ? '' : `~${copy}`}.bak`);
     try {
-      await writeNewFile(fs, path, bytes, 0o600, { owner, processUid });
+      // The folder is made (0700, with the file's owner) the first time it is missing.
+      await writeInPrivateDir(fs, folder, () => writeNewFile(fs, path, bytes, 0o600, { owner, processUid }), { owner, processUid });
     } catch (error) {
       if (getErrorCode(error) === 'EEXIST') continue;
       throw error;

@@ -117,6 +117,8 @@ export class CredentialsStore {
   readonly #backupKeep: number;
   readonly #clock: Clock;
   readonly #maxAttempts: number;
+  /** Files whose folder this store has looked in for leftover temp files already: once is enough for a run. */
+  readonly #swept = new Set<string>();
 
   constructor({ fs, paths, backup = true, backupKeep = 10, clock = systemClock, maxAttempts = 5 }: CredentialsStoreInit) {
     this.#fs = fs;
@@ -236,7 +238,9 @@ export class CredentialsStore {
           owner: loaded.owner,
           isStillCurrent: () => this.#isUnchanged(loaded),
           now: this.#clock.now(),
+          removeLeftovers: !this.#swept.has(loaded.target),
         });
+        this.#swept.add(loaded.target);
       } catch (error) {
         throw error instanceof FolderSyncError ? createFlushError(loaded.kind, loaded.file, error) : createWriteError(loaded.kind, loaded.file, error);
       }

@@ -19,6 +19,11 @@ export interface WriteAtomicallyInit extends OwnerInit {
   now?: Date;
   /** Whether a process runs, likewise. Default {@link isProcessAlive}. */
   isAlive?: (pid: number) => boolean;
+  /**
+   * Look for what earlier writers left first (see {@link removeLeftoverTempFiles}). Default true;
+   * a writer that looked in this folder already in the same run passes false.
+   */
+  removeLeftovers?: boolean;
 }
 
 export interface RemoveLeftoversInit {
@@ -75,9 +80,20 @@ function createTempName(file: string): string {
  *
  * First it removes what earlier writers of `file` left in its folder: see {@link removeLeftoverTempFiles}.
  */
-export async function writeFileAtomically({ fs, file, data, mode = 0o600, isStillCurrent = async () => true, now = new Date(), isAlive = isProcessAlive, owner, processUid }: WriteAtomicallyInit): Promise<boolean> {
+export async function writeFileAtomically({
+  fs,
+  file,
+  data,
+  mode = 0o600,
+  isStillCurrent = async () => true,
+  now = new Date(),
+  isAlive = isProcessAlive,
+  removeLeftovers = true,
+  owner,
+  processUid,
+}: WriteAtomicallyInit): Promise<boolean> {
   const folder = dirname(file);
-  await removeLeftoverTempFiles({ fs, folder, file, isAlive, now });
+  if (removeLeftovers) await removeLeftoverTempFiles({ fs, folder, file, isAlive, now });
   const temp = join(folder, createTempName(file));
   try {
     // The owner goes on before the rename: the file is never visible as someone else's.

@@ -137,11 +137,19 @@ async function changeOwner(current: FileStats, chown: (uid: number, gid: number)
   }
 }
 
+export interface NewFileInit extends OwnerInit {
+  /**
+   * Flush the file to disk before closing it. Default true; false only for a file worth nothing
+   * after a crash or a power cut (a lock: its holder died with the machine).
+   */
+  durable?: boolean;
+}
+
 /**
  * Creates `path` (failing if it exists) as 0600, writes `data`, gives it the owner asked for and
  * `mode` whatever the umask, and flushes it all to disk before closing.
  */
-export async function writeNewFile(fs: FileSystem, path: string, data: Uint8Array, mode: number, ownerInit: OwnerInit = {}): Promise<void> {
+export async function writeNewFile(fs: FileSystem, path: string, data: Uint8Array, mode: number, { durable = true, ...ownerInit }: NewFileInit = {}): Promise<void> {
   const handle = await fs.promises.open(path, 'wx', 0o600);
   await useHandle(handle, async () => {
     await handle.writeFile(data);
@@ -149,7 +157,7 @@ export async function writeNewFile(fs: FileSystem, path: string, data: Uint8Arra
     // the owner reaches the disk with the data.
     await giveOwner(handle, ownerInit);
     await handle.chmod(mode);
-    await syncHandle(handle);
+    if (durable) await syncHandle(handle);
   });
 }
 
@@ -185,6 +193,28 @@ export async function ensurePrivateDir(fs: FileSystem, dir: string, ownerInit: O
   for (const folder of missing) await giveFolderOwner(fs, folder, ownerInit);
   const mode = Number((await fs.promises.stat(dir)).mode);
   if ((mode & 0o077) !== 0) await fs.promises.chmod(dir, mode & 0o700);
+}
+
+export interface WriteInPrivateDirInit extends OwnerInit {
+  /** Called once `dir` was made, before `write` runs again (to flush its parent, say). */
+  made?: () => Promise<void>;
+}
+
+/**
+ * Runs `write`, which makes a file in `dir`; where that fails because `dir` does not exist
+ * (ENOENT), makes it as {@link ensurePrivateDir} does, calls `made`, and runs `write` once more.
+ * keyup's folders are there at nearly every write, and making sure first would cost a mkdir and a
+ * stat each time; a folder that exists keeps its mode (the files keyup writes in it are 0600).
+ */
+export async function writeInPrivateDir<T>(fs: FileSystem, dir: string, write: () => Promise<T>, { made, ...ownerInit }: WriteInPrivateDirInit = {}): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (getErrorCode(error) !== 'ENOENT') throw error;
+  }
+  await ensurePrivateDir(fs, dir, ownerInit);
+  await made?.();
+  return write();
 }
 
 /** `dir` and those of its parents that do not exist, outermost first. */

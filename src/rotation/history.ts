@@ -1,6 +1,6 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeFileAtomically } from '../fs/atomic-write.js';
-import { ensurePrivateDir, getErrorCode, readText, type FileSystem } from '../fs/fs.js';
+import { getErrorCode, readText, writeInPrivateDir, type FileSystem } from '../fs/fs.js';
 
 /** One finished or failed rotation: ids and times, never a secret. */
 export interface RotationRecord {
@@ -23,6 +23,7 @@ const MAX_HISTORY_BYTES = 4 * 1024 * 1024;
 export class History {
   private readonly fs: FileSystem;
   readonly path: string;
+  private swept = false;
 
   constructor({ fs, stateDir }: { fs: FileSystem; stateDir: string }) {
     this.fs = fs;
@@ -42,7 +43,9 @@ export class History {
 
   async append(record: RotationRecord): Promise<void> {
     const records = [...(await this.read()), record].slice(-KEEP_RECORDS);
-    await ensurePrivateDir(this.fs, join(this.path, '..'));
-    await writeFileAtomically({ fs: this.fs, file: this.path, data: `${JSON.stringify(records, null, 1)}\n` });
+    const data = `${JSON.stringify(records, null, 1)}\n`;
+    // Leftover temp files are looked for at the first write only: a History lives for one run.
+    await writeInPrivateDir(this.fs, dirname(this.path), () => writeFileAtomically({ fs: this.fs, file: this.path, data, removeLeftovers: !this.swept }));
+    this.swept = true;
   }
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { KeyupError } from '../errors.js';
 import { describeFsError } from '../fs/describe-fs-error.js';
 import { writeFileAtomically } from '../fs/atomic-write.js';
-import { ensurePrivateDir, getErrorCode, readText, syncFolder, syncHandle, type FileSystem } from '../fs/fs.js';
+import { getErrorCode, readText, syncFolder, syncHandle, writeInPrivateDir, type FileSystem } from '../fs/fs.js';
 
 /**
  * How far a rotation got. Each step written is recorded, durably, before the action that follows it:
@@ -75,6 +75,13 @@ const STEPS: readonly JournalStep[] = ['creating', 'created', 'verified', 'writt
 /** File names stay well under every file system's 255-byte limit; longer names are hashed. */
 const MAX_NAME_BYTES = 160;
 
+/**
+ * Journal folders whose parent this process has flushed. A folder is lost in a power cut until
+ * its parent is flushed too, and the process that made it may have died before it did that; once
+ * this process has done it, it holds for the life of the folder.
+ */
+const flushedParents = new Set<string>();
+
 function isJournalEntry(value: unknown): value is JournalEntry {
   if (typeof value !== 'object' || value === null) return false;
   const entry = value as Partial<JournalEntry>;
@@ -97,7 +104,8 @@ export class Journal {
   private readonly fs: FileSystem;
   private readonly stateDir: string;
   readonly dir: string;
-  private dirIsDurable = false;
+  /** Leftover temp files are looked for at the first write only: a Journal lives for one run. */
+  private swept = false;
 
   constructor({ fs, stateDir }: { fs: FileSystem; stateDir: string }) {
     this.fs = fs;
@@ -116,13 +124,14 @@ export class Journal {
   /** @throws KeyupError (code `state`) saying what stopped the write: a full disk, a permission. */
   async write(entry: JournalEntry): Promise<void> {
     try {
-      if (!this.dirIsDurable) {
-        await ensurePrivateDir(this.fs, this.dir);
-        // A folder made a moment ago is lost in a power cut until its parent is flushed too.
+      const flushParent = async () => {
         await syncFolder(this.fs, this.stateDir);
-        this.dirIsDurable = true;
-      }
-      await writeFileAtomically({ fs: this.fs, file: this.pathOf(entry.profile), data: `${JSON.stringify(entry)}\n` });
+        flushedParents.add(this.dir);
+      };
+      const write = () => writeFileAtomically({ fs: this.fs, file: this.pathOf(entry.profile), data: `${JSON.stringify(entry)}\n`, removeLeftovers: !this.swept });
+      await writeInPrivateDir(this.fs, this.dir, write, { made: flushParent });
+      this.swept = true;
+      if (!flushedParents.has(this.dir)) await flushParent();
     } catch (error) {
       throw new KeyupError(`keyup could not write its rotation journal in ${this.dir} (${describeFsError(error)}).`, {
         code: 'state',

@@ -80,19 +80,15 @@ export class KeyLocks {
   /** Takes the lock of `keyId` for `profile`, or says who holds it. Never waits. */
   async acquire(keyId: string, profile: string): Promise<LockResult> {
     const path = this.pathOf(keyId);
-    try {
-      await ensurePrivateDir(this.fs, this.dir);
-    } catch (error) {
-      throw new KeyupError(`keyup could not make its lock folder ${this.dir} (${describeFsError(error)}).`, { code: 'state', hint: 'Fix that, then run keyup again.', cause: error });
-    }
     const processStart = await this.readProcessStart(this.pid);
     const owner: LockOwner = { pid: this.pid, token: randomBytes(16).toString('hex'), profile, since: this.now().toISOString(), ...(processStart === undefined ? {} : { processStart }) };
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await writeNewFile(this.fs, path, toBytes(JSON.stringify(owner)), 0o600);
+        await this.createLockFile(path, toBytes(JSON.stringify(owner)));
         heldHere.add(owner.token);
         return { held: { release: () => this.release(path, owner.token) } };
       } catch (error) {
+        if (error instanceof KeyupError) throw error;
         if (getErrorCode(error) !== 'EEXIST') {
           throw new KeyupError(`keyup could not take its lock ${path} (${describeFsError(error)}).`, { code: 'state', hint: 'Fix that, then run keyup again.', cause: error });
         }
@@ -107,6 +103,27 @@ export class KeyLocks {
       await this.removeStale(path, text);
     }
     throw new KeyupError(`Could not take the lock ${path}: other keyup processes keep taking it.`, { code: 'busy', hint: 'Try again in a moment.' });
+  }
+
+  /**
+   * Creates the lock file, or fails with EEXIST. The lock folder is made only when it is missing:
+   * it is there at nearly every rotation. The file is not flushed to disk: a lock is worth
+   * nothing after a crash or a power cut, whose holder is gone (and one left empty by it is
+   * judged stale like any other).
+   */
+  private async createLockFile(path: string, data: Uint8Array): Promise<void> {
+    try {
+      await writeNewFile(this.fs, path, data, 0o600, { durable: false });
+      return;
+    } catch (error) {
+      if (getErrorCode(error) !== 'ENOENT') throw error;
+    }
+    try {
+      await ensurePrivateDir(this.fs, this.dir);
+    } catch (error) {
+      throw new KeyupError(`keyup could not make its lock folder ${this.dir} (${describeFsError(error)}).`, { code: 'state', hint: 'Fix that, then run keyup again.', cause: error });
+    }
+    await writeNewFile(this.fs, path, data, 0o600, { durable: false });
   }
 
   private async isStale(owner: LockOwner): Promise<boolean> {
@@ -168,11 +185,20 @@ export class KeyLocks {
   }
 }
 
+/** This process's own start time, read once: it is asked at every lock taken. */
+let ownStart: Promise<string | undefined> | undefined;
+
 /**
  * Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. A pid reused
  * by another process has another start time. Undefined where there is no /proc (macOS).
  */
 export async function readLinuxProcessStart(pid: number): Promise<string | undefined> {
+  if (pid !== process.pid) return readProcessStartNow(pid);
+  ownStart ??= readProcessStartNow(pid);
+  return ownStart;
+}
+
+async function readProcessStartNow(pid: number): Promise<string | undefined> {
   try {
     const { readFile } = await import('node:fs/promises');
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
