@@ -388,7 +388,7 @@ describe('keyupctl usage', () => {
     const scene = await createCtlScene(buildDir);
     const run = await scene.run(['--version']);
     expect(run).toMatchObject({ code: ExitCode.ok, stderr: '' });
-    const { version } = JSON.parse(await readFile(join(buildDir, 'package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(await readFile(join(buildDir, '..', 'package.json'), 'utf8')) as { version: string };
     expect(run.stdout).toBe(`keyupctl ${version}\n`);
   });
 
