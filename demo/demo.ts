@@ -39,7 +39,7 @@ interface Demo {
 /** Runs keyupctl as a person would, showing the command and everything it prints. */
 async function keyupctl(demo: Demo, args: string[]): Promise<number> {
   say(dim(`  $ keyupctl ${args.join(' ')}`));
-  const child = spawn(process.execPath, [join(BIN, 'keyupctl.js'), ...args], { env: demo.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(BIN, 'keyupctl.cjs'), ...args], { env: demo.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const indent = (chunk: Buffer) => chunk.toString('utf8').replace(/^(?=.)/gm, '    ');
   child.stdout.on('data', (chunk: Buffer) => process.stdout.write(indent(chunk)));
   child.stderr.on('data', (chunk: Buffer) => process.stdout.write(indent(chunk)));

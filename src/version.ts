@@ -1,15 +1,19 @@
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
- * keyup's version, from its package.json (two folders up from this module, both in the clone's
- * dist/src and in an installed package). Read when asked, not at import.
+ * keyup's version, from the package.json of the folder this module is in or above it (dist/src in
+ * a clone or an installed package; dist/src/bin for the keyupctl bundle). Read when asked.
  */
 export function readVersion(): string {
-  try {
-    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-    const version = (JSON.parse(text) as { version?: unknown }).version;
-    return typeof version === 'string' ? version : 'unknown';
-  } catch {
-    return 'unknown';
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    try {
+      const { name, version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (name === 'keyup' && typeof version === 'string') return version;
+    } catch {
+      // Not here: look further up.
+    }
+    if (dirname(dir) === dir) return 'unknown';
   }
 }

@@ -32,7 +32,9 @@ async function ask(question: string): Promise<string | undefined> {
   }
 }
 
-process.exitCode = await runKeyupctl(process.argv.slice(2), {
+// No top-level await: keyupctl ships as one CommonJS bundle (see package.json "bundle"), which
+// starts faster than an ES module graph and cannot wait at its top level.
+void runKeyupctl(process.argv.slice(2), {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
   env: process.env,
@@ -45,4 +47,6 @@ process.exitCode = await runKeyupctl(process.argv.slice(2), {
   // Not process.stdin at start: creating that stream costs milliseconds keyupctl status has not got.
   getAsk: () => (process.stdin.isTTY === true ? ask : undefined),
   loadService: () => import('../service/install.js'),
+}).then((code) => {
+  process.exitCode = code;
 });

@@ -51,7 +51,7 @@ export async function createCtlScene(buildDir: string): Promise<CtlScene> {
 /** Runs the built keyupctl with `args` and exactly `env` to its end, within a deadline. */
 export function runKeyupctl(buildDir: string, args: readonly string[], { env, cwd, timeoutMs = 20_000 }: { env: Record<string, string>; cwd: string; timeoutMs?: number }): Promise<CtlRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(buildDir, 'src', 'bin', 'keyupctl.js'), ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(buildDir, 'src', 'bin', 'keyupctl.cjs'), ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

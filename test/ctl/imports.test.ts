@@ -78,4 +78,19 @@ describe('what the built keyupctl loads', () => {
     expect(graph.static.external.has('node:readline/promises')).toBe(false);
     expect(graph.dynamic.external.has('node:readline/promises')).toBe(true);
   });
+
+  // What npm installs as keyupctl is that graph bundled into one CommonJS file (tools/
+  // bundle-keyupctl.mjs): no third-party code in it at all, and keyupd.js beside it for install.
+  it('ships as one CommonJS file with no third-party code, keyupd.js beside it', async () => {
+    const { readFile, stat } = await import('node:fs/promises');
+    const bundle = await readFile(join(src, 'bin', 'keyupctl.cjs'), 'utf8');
+    expect(bundle.startsWith('#!/usr/bin/env node\n')).toBe(true);
+    // esbuild names each bundled file in a comment; a package's would be node_modules/<name>/
+    // (the test build itself lives under node_modules/.cache).
+    expect(bundle).not.toMatch(/node_modules\/(?!\.cache\/)/);
+    const required = [...bundle.matchAll(/require\("([^"]+)"\)/g)].map((match) => match[1]);
+    for (const name of required) expect(name).toMatch(/^node:|^(fs|path|os|net|url|util|crypto|child_process|events|stream|readline)(\/promises)?$/);
+    expect((await stat(join(src, 'bin', 'keyupd.js'))).isFile()).toBe(true);
+  });
 });
+

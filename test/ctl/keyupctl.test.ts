@@ -409,7 +409,7 @@ describe('keyupctl usage', () => {
 describe('keyupctl rotate now at a terminal', () => {
   /** keyupctl in a real terminal (script(1) from util-linux), typing `answer` at the MFA prompt. */
   async function rotateAtTerminal(scene: Awaited<ReturnType<typeof createCtlScene>>, answer: string): Promise<{ code: number | null; output: string }> {
-    const keyupctl = `${buildDir}/src/bin/keyupctl.js`;
+    const keyupctl = `${buildDir}/src/bin/keyupctl.cjs`;
     const child = spawn('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(keyupctl)} rotate now`, '/dev/null'], {
       env: { ...scene.home.env, PATH: process.env.PATH ?? '', TZ: 'UTC', TERM: 'dumb' },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -489,7 +489,7 @@ describe('keyupctl colour', () => {
   it.skipIf(process.platform !== 'linux')('colours a terminal, unless NO_COLOR (any value) or --no-color says not to', async () => {
     const scene = await createCtlScene(buildDir);
     await scene.startDaemon({ status: async () => makeStatus() });
-    const keyupctl = `${buildDir}/src/bin/keyupctl.js`;
+    const keyupctl = `${buildDir}/src/bin/keyupctl.cjs`;
     const onTerminal = async (flags: string, env: Record<string, string> = {}) => {
       const { stdout } = await promisify(execFile)('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(keyupctl)} status ${flags}`, '/dev/null'], {
         env: { ...scene.home.env, PATH: process.env.PATH ?? '', TZ: 'UTC', TERM: 'xterm', ...env },

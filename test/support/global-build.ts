@@ -26,6 +26,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
   const root = mkdtempSync(join(cache, 'keyup-test-build-'));
   const buildDir = join(root, 'dist');
   await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', buildDir, '--sourceMap', 'false'], { cwd: ROOT });
+  // keyupctl ships as a bundle made from that build, as `npm run build` makes it.
+  await promisify(execFile)(process.execPath, [join(ROOT, 'tools', 'bundle-keyupctl.mjs'), buildDir], { cwd: ROOT });
   copyFileSync(join(ROOT, 'package.json'), join(root, 'package.json'));
   project.provide('buildDir', buildDir);
   return () => rmSync(root, { recursive: true, force: true });
