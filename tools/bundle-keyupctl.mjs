@@ -7,6 +7,7 @@
  */
 import { build } from 'esbuild';
 import { join } from 'node:path';
+import process from 'node:process';
 
 const dist = process.argv[2] ?? 'dist';
 await build({
