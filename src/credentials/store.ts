@@ -11,7 +11,6 @@ import {
   createEmptyFileError,
   createFlushError,
   createMissingFileError,
-  createNotAFileError,
   createReadError,
   createWriteError,
 } from './file-errors.js';
@@ -22,7 +21,7 @@ import type { IniDocument } from './parse.js';
 import { listProfiles, toConfigProfileName } from './profiles.js';
 import type { Profile } from './profiles.js';
 import { getErrorCode, toBytes, toText } from '../fs/fs.js';
-import { readBoundedFile } from '../fs/read-file.js';
+import { readBoundedFileWithStats } from '../fs/read-file.js';
 import type { FileOwner, FileSystem } from '../fs/fs.js';
 
 export interface Clock {
@@ -274,10 +273,11 @@ export class CredentialsStore {
     let bytes: Uint8Array;
     let stats: { mode: number; size: number; mtimeMs: number; owner: FileOwner };
     try {
-      const found = await this.#fs.promises.stat(target);
-      if (!found.isFile()) throw createNotAFileError(kind, file);
+      // What the open file's fstat says (a path that is not a regular file is refused there).
+      const read = await readBoundedFileWithStats(this.#fs, target, { maxBytes: MAX_AWS_FILE_BYTES });
+      const found = read.stats;
       stats = { mode: Number(found.mode) & 0o7777, size: Number(found.size), mtimeMs: Number(found.mtimeMs), owner: { uid: Number(found.uid), gid: Number(found.gid) } };
-      bytes = await readBoundedFile(this.#fs, target, { maxBytes: MAX_AWS_FILE_BYTES });
+      bytes = read.bytes;
     } catch (error) {
       if (error instanceof KeyupError) throw error;
       if (getErrorCode(error) === 'ENOENT') return undefined;

@@ -24,6 +24,13 @@ export interface WriteAtomicallyInit extends OwnerInit {
    * a writer that looked in this folder already in the same run passes false.
    */
   removeLeftovers?: boolean;
+  /**
+   * Flush the folder after the rename, so that the rename survives a power cut. Default true.
+   * Without it the file's content is still flushed before the rename, so a power cut leaves the
+   * old file or the new one, whole: false is for a write whose loss is harmless (the previous
+   * version tells as much).
+   */
+  flushFolder?: boolean;
 }
 
 export interface RemoveLeftoversInit {
@@ -89,6 +96,7 @@ export async function writeFileAtomically({
   now = new Date(),
   isAlive = isProcessAlive,
   removeLeftovers = true,
+  flushFolder = true,
   owner,
   processUid,
 }: WriteAtomicallyInit): Promise<boolean> {
@@ -107,6 +115,7 @@ export async function writeFileAtomically({
     await removeTempFile(fs, temp);
     throw error;
   }
+  if (!flushFolder) return true;
   try {
     await syncFolder(fs, folder);
   } catch (error) {

@@ -61,8 +61,8 @@ export interface BoundedReadStats {
   isBlockDevice(): boolean;
 }
 
-export interface BoundedReadHandle {
-  stat(): Promise<BoundedReadStats>;
+export interface BoundedReadHandle<S extends BoundedReadStats = BoundedReadStats> {
+  stat(): Promise<S>;
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ readonly bytesRead: number }>;
   close(): Promise<void>;
 }
@@ -72,10 +72,10 @@ export interface BoundedReadHandle {
  * `createFsFromVolume(vol)` without a cast (memfs has no FIFOs or devices and ignores
  * `O_NONBLOCK`, which is fine for unit tests of what callers do with the content).
  */
-export interface BoundedReadFileSystem {
+export interface BoundedReadFileSystem<S extends BoundedReadStats = BoundedReadStats> {
   readonly constants: { readonly O_RDONLY: number; readonly O_NONBLOCK: number; readonly O_NOCTTY?: number };
   readonly promises: {
-    open(path: string, flags: number): Promise<BoundedReadHandle>;
+    open(path: string, flags: number): Promise<BoundedReadHandle<S>>;
     stat(path: string): Promise<BoundedReadStats>;
   };
 }
@@ -99,7 +99,7 @@ function kindOf(stats: BoundedReadStats): FileKind | undefined {
  * driver (ENXIO, ENODEV), a folder where the system will not open one (EISDIR). Those become
  * {@link NotAFileError} like the rest; anything else keeps the system's error.
  */
-async function explainOpenError(fs: BoundedReadFileSystem, path: string, error: unknown): Promise<unknown> {
+async function explainOpenError(fs: BoundedReadFileSystem<BoundedReadStats>, path: string, error: unknown): Promise<unknown> {
   const code = getErrorCode(error);
   if (code === 'EISDIR') return new NotAFileError(path, 'folder');
   if (code !== 'ENXIO' && code !== 'ENODEV') return error;
@@ -142,10 +142,19 @@ async function readAtMost(handle: BoundedReadHandle, path: string, expectedSize:
  * ({@link NotAFileError}, with its `kind`), {@link EKEYUP_TOO_LARGE} ({@link FileTooLargeError}),
  * or the system's own (`ENOENT`, `EACCES`, `ENOTDIR`, `ELOOP`, `EIO`, …), passed through as thrown.
  */
-export async function readBoundedFile(fs: BoundedReadFileSystem, path: string, { maxBytes }: ReadBoundedFileOptions): Promise<Uint8Array> {
+export async function readBoundedFile(fs: BoundedReadFileSystem, path: string, options: ReadBoundedFileOptions): Promise<Uint8Array> {
+  return (await readBoundedFileWithStats(fs, path, options)).bytes;
+}
+
+/**
+ * {@link readBoundedFile}, with what fstat said of the file that was read (its mode, owner, time):
+ * the same file as the bytes, where a stat of the path beside the read could see another, and one
+ * call fewer.
+ */
+export async function readBoundedFileWithStats<S extends BoundedReadStats>(fs: BoundedReadFileSystem<S>, path: string, { maxBytes }: ReadBoundedFileOptions): Promise<{ bytes: Uint8Array; stats: S }> {
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new RangeError(`maxBytes must be a whole number of bytes ≥ 0, not ${maxBytes}`);
   const { O_RDONLY, O_NONBLOCK, O_NOCTTY = 0 } = fs.constants;
-  let handle: BoundedReadHandle;
+  let handle: BoundedReadHandle<S>;
   try {
     handle = await fs.promises.open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
   } catch (error) {
@@ -160,7 +169,7 @@ export async function readBoundedFile(fs: BoundedReadFileSystem, path: string, {
     if (size > maxBytes) throw new FileTooLargeError(path, maxBytes);
     const bytes = await readAtMost(handle, path, size, maxBytes);
     failed = false;
-    return bytes;
+    return { bytes, stats };
   } finally {
     // A close that fails must not hide why the read failed; after a good read it is reported.
     await handle.close().catch((error: unknown) => {

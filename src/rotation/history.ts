@@ -45,7 +45,9 @@ export class History {
     const records = [...(await this.read()), record].slice(-KEEP_RECORDS);
     const data = `${JSON.stringify(records, null, 1)}\n`;
     // Leftover temp files are looked for at the first write only: a History lives for one run.
-    await writeInPrivateDir(this.fs, dirname(this.path), () => writeFileAtomically({ fs: this.fs, file: this.path, data, removeLeftovers: !this.swept }));
+    // Its folder is not flushed: a power cut may lose the newest record, never the file.
+    const write = () => writeFileAtomically({ fs: this.fs, file: this.path, data, removeLeftovers: !this.swept, flushFolder: false });
+    await writeInPrivateDir(this.fs, dirname(this.path), write);
     this.swept = true;
   }
 }

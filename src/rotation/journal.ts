@@ -128,7 +128,17 @@ export class Journal {
         await syncFolder(this.fs, this.stateDir);
         flushedParents.add(this.dir);
       };
-      const write = () => writeFileAtomically({ fs: this.fs, file: this.pathOf(entry.profile), data: `${JSON.stringify(entry)}\n`, removeLeftovers: !this.swept });
+      const write = () =>
+        writeFileAtomically({
+          fs: this.fs,
+          file: this.pathOf(entry.profile),
+          data: `${JSON.stringify(entry)}\n`,
+          removeLeftovers: !this.swept,
+          // Every step but the last must survive a power cut. A `retired` whose rename is lost
+          // leaves `created` (flushed), from which the next run sees the new key in the file and
+          // the old one gone, and records `retired` again.
+          flushFolder: entry.step !== 'retired',
+        });
       await writeInPrivateDir(this.fs, this.dir, write, { made: flushParent });
       this.swept = true;
       if (!flushedParents.has(this.dir)) await flushParent();

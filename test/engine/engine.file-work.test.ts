@@ -14,6 +14,7 @@ import { createUnitHarness, profileSection, type UnitHarness } from '../support/
 interface Call {
   readonly method: string;
   readonly path: string;
+  readonly args: readonly unknown[];
 }
 
 /** memfs, with every `promises` call it is asked for written down (method and first path). */
@@ -23,7 +24,7 @@ function recordCalls(fs: FileSystem, calls: Call[]): FileSystem {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
-        calls.push({ method: String(property), path: String(args[0]) });
+        calls.push({ method: String(property), path: String(args[0]), args });
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
@@ -50,6 +51,9 @@ describe('the file work of one warm rotation', () => {
     expect(opened).toHaveLength(3);
     // The last look before the rename, which proves the file is still what was read, reads it once more.
     expect(calls.filter((call) => call.method === 'readFile' && call.path === h.paths.credentialsFile)).toHaveLength(1);
+    // A read takes the file's mode, owner and time from the open file (fstat), not from a stat of
+    // its path; that last look is the one stat.
+    expect(calls.filter((call) => call.method === 'stat' && call.path === h.paths.credentialsFile)).toHaveLength(1);
   });
 
   it('writes the journal three times: creating, created and retired', async () => {
@@ -78,6 +82,16 @@ describe('the file work of one warm rotation', () => {
     const locks = calls.filter((call) => call.method === 'open' && call.path.startsWith(`${h.paths.stateDir}/locks/`) && call.path.endsWith('.lock'));
     // Taken (created) once and read once to release it.
     expect(locks).toHaveLength(2);
+  });
+
+  it('flushes a folder where a power cut must not undo a rename: the journal before CreateAccessKey and with the new key, the backup, the credentials file', async () => {
+    const { h, calls } = await measureWarmRotation();
+    // syncFolder opens the folder read-only to fsync it; nothing else opens a folder.
+    const flushed = calls.filter((call) => call.method === 'open' && call.args[1] === 'r').map((call) => call.path);
+    const { stateDir } = h.paths;
+    // Not after `retired` (a lost rename leaves `created`, which the next run finishes again) nor
+    // after the history (a lost rename loses its newest record, never the file).
+    expect(flushed.sort()).toEqual([`${stateDir}/journal`, `${stateDir}/journal`, `${stateDir}/backups`, dirname(h.paths.credentialsFile)].sort());
   });
 
   it('makes no folder: each was made by the first rotation', async () => {
