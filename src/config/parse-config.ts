@@ -14,6 +14,8 @@ import {
   settingFields,
   settingKeys,
   unsupportedKeys as currentUnsupportedKeys,
+  repeatableKeys,
+  type HookCommand,
 } from './settings.js';
 
 /** Where an effective value came from: SPEC's default, a line of the file, or the environment. */
@@ -132,6 +134,13 @@ function readSection(section: IniSection, file: string, home: string, unsupporte
   let manageWith: ReadSection['manageWith'];
   for (const entry of section.entries) {
     const { key, value, line } = entry;
+    if (key === 'post_rotate') {
+      // One command per line, in order; an empty value clears the list so far.
+      const command = readEntry(entry, ref, section.name, file, home, unsupported) as HookCommand | null;
+      const earlier = values.post_rotate;
+      values.post_rotate = command === null ? { value: [], line } : { value: [...((earlier?.value as HookCommand[] | undefined) ?? []), command], line: earlier?.line ?? line };
+      continue;
+    }
     if (key !== MANAGE_WITH_KEY) {
       values[key as SettingKey] = { value: readEntry(entry, ref, section.name, file, home, unsupported), line };
       continue;
@@ -192,7 +201,7 @@ function build(text: string, file: string, env: Env, home: string, found: boolea
   }
   const defaults = defaultValues as unknown as Settings;
 
-  const sections = parseIni(text, file).map((section) => readSection(section, file, home, unsupported));
+  const sections = parseIni(text, file, repeatableKeys).map((section) => readSection(section, file, home, unsupported));
   const keyup = sections.find((read) => read.ref.kind === 'keyup');
   const daemon = keyup === undefined ? { settings: defaults, sources: defaultSources as SettingSources } : override(defaults, defaultSources as SettingSources, keyup, file);
 

@@ -41,9 +41,10 @@ function stripInlineComment(value: string): string {
  * Splits INI text into sections in file order, like `~/.aws/config`: keys are case-insensitive
  * (lower-cased, as botocore's configparser does), section names are kept as written. Pure;
  * throws a `ConfigError` naming `file` and the line for a line that is neither a comment, a
- * `[section]` nor `key = value`, a key outside any section, a repeated section or a repeated key.
+ * `[section]` nor `key = value`, a key outside any section, a repeated section or a repeated key
+ * (but those in `repeatable`, which keep every line, in order).
  */
-export function parseIni(text: string, file: string): IniSection[] {
+export function parseIni(text: string, file: string, repeatable: ReadonlySet<string> = new Set()): IniSection[] {
   const sections: { name: string; line: number; entries: IniEntry[] }[] = [];
   const sectionLines = new Map<string, number>();
   let current: { name: string; line: number; entries: IniEntry[]; keyLines: Map<string, number> } | undefined;
@@ -81,7 +82,7 @@ export function parseIni(text: string, file: string): IniSection[] {
       throw new ConfigError(file, line, `${key} is outside any section; put it under [keyup] or under a [profile NAME] section`);
     }
     const earlier = current.keyLines.get(key);
-    if (earlier !== undefined) {
+    if (earlier !== undefined && !repeatable.has(key)) {
       throw new ConfigError(file, line, `${key} is already set on line ${earlier} in [${current.name}]; keep only one of them`);
     }
     current.keyLines.set(key, line);

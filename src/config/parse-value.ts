@@ -1,13 +1,15 @@
 import { isAbsolute } from 'node:path';
 import { Cron } from 'croner';
 import { expandHome } from '../paths.js';
-import type { LogLevel, LogTarget, NotifyMode, OldKeyAction, SettingKey, Settings, SyslogTarget, settingFields } from './settings.js';
+import { splitShellWords } from '../credentials/shell-words.js';
+import type { HookCommand, LogLevel, LogTarget, NotifyMode, OldKeyAction, SettingKey, Settings, SyslogTarget, settingFields } from './settings.js';
 import { MAX_BACKUP_KEEP, MAX_DAYS } from './settings.js';
 
 /** A value read from the file, or the sentence (without its final period) that says what is wrong. */
 export type ParsedValue<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
 
-type ValueOf<K extends SettingKey> = Settings[(typeof settingFields)[K]];
+/** One line's value: post_rotate's line is one command of the list (or null, which clears it). */
+type ValueOf<K extends SettingKey> = K extends 'post_rotate' ? HookCommand | null : Settings[(typeof settingFields)[K]];
 type ValueParser<T> = (raw: string, home: string) => ParsedValue<T>;
 
 const ok = <T>(value: T): ParsedValue<T> => ({ ok: true, value });
@@ -64,6 +66,23 @@ function backupCount(key: SettingKey): ValueParser<number> {
 function path(key: SettingKey, what: string): ValueParser<string> {
   return (raw, home) =>
     raw === '~' || raw.startsWith('~/') || isAbsolute(raw) ? ok(expandHome(raw, home)) : fail(`${key} must be ${what} that is absolute or starts with ~/, not '${raw}'`);
+}
+
+/**
+ * A hook: a program and its arguments, split like a shell line (quotes group, a backslash
+ * escapes) but run without one — `/bin/sh -c '…'` asks for a shell. The program is an absolute
+ * path or `~/…`: under systemd or launchd neither the working folder nor PATH is the shell's.
+ * Empty clears the list (see `repeatableKeys`), and is read as no command.
+ */
+function parseHookCommand(raw: string, home: string): ParsedValue<HookCommand | null> {
+  if (raw === '') return ok(null);
+  const words = splitShellWords(raw);
+  if (words === undefined || words.length === 0) return fail(`post_rotate has an unclosed quote or a trailing backslash: '${raw}'`);
+  const [program = '', ...args] = words;
+  if (!(program === '~' || program.startsWith('~/') || isAbsolute(program))) {
+    return fail(`post_rotate must start with the absolute path of a program (or ~/…), not '${program}'; for a shell, write /bin/sh -c '…'`);
+  }
+  return ok({ command: raw, argv: [expandHome(program, home), ...args] });
 }
 
 const CRON_FIELDS = 'minute hour day-of-month month day-of-week';
@@ -137,7 +156,7 @@ const valueParsers: { readonly [K in SettingKey]: ValueParser<ValueOf<K>> } = {
   log_level: oneOf<LogLevel>('log_level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   syslog: parseSyslog,
   notify: oneOf<NotifyMode>('notify', ['off', 'failures', 'all']),
-  post_rotate: path('post_rotate', 'the path of a command'),
+  post_rotate: parseHookCommand,
 };
 
 /** Reads the text after `key =` (already trimmed, inline comment removed); pure. */

@@ -1,9 +1,9 @@
 import type { KeyupConfig, ProfileConfig, SettingSources, Source } from './parse-config.js';
 import { formatSyslogTarget } from './parse-value.js';
-import type { SettingKey, Settings } from './settings.js';
+import type { HookCommand, SettingKey, Settings, SyslogTarget } from './settings.js';
 import { MANAGE_WITH_KEY, daemonOnlyKeys, settingFields, settingKeys } from './settings.js';
 
-type JsonValue = string | number | boolean | null;
+type JsonValue = string | number | boolean | null | readonly string[];
 
 /** A value as `keyupctl config --json` shows it, with where it came from. */
 export interface SourcedJsonValue {
@@ -57,7 +57,9 @@ export function formatSource(source: Source): string {
 function toJsonValue(settings: Settings, key: SettingKey): JsonValue {
   const value = settings[settingFields[key]];
   if (value === undefined) return null;
-  return typeof value === 'object' ? formatSyslogTarget(value) : value;
+  // post_rotate: the commands as written, in order.
+  if (Array.isArray(value)) return value.map((hook: HookCommand) => hook.command);
+  return typeof value === 'object' ? formatSyslogTarget(value as SyslogTarget) : value;
 }
 
 function sourced(settings: Settings, sources: SettingSources, keys: readonly SettingKey[]): Record<string, SourcedJsonValue> {
@@ -123,7 +125,11 @@ export function renderConfig(config: KeyupConfig): string {
   const addValues = (values: Readonly<Partial<Record<SettingKey, SourcedJsonValue>>>): void => {
     for (const [key, { value, source }] of Object.entries(values) as [SettingKey, SourcedJsonValue][]) {
       const note = unsupported.has(key) ? `${formatSource(source)}; not supported yet by this version` : formatSource(source);
-      rows.push(value === null ? [`; ${key} is not set`, note] : [`${key} = ${String(value)}`, note]);
+      if (Array.isArray(value)) {
+        // A repeatable key: one line per value, as it is written.
+        if (value.length === 0) rows.push([`; ${key} is not set`, note]);
+        for (const item of value as readonly string[]) rows.push([`${key} = ${item}`, note]);
+      } else rows.push(value === null ? [`; ${key} is not set`, note] : [`${key} = ${String(value)}`, note]);
     }
   };
 

@@ -13,6 +13,13 @@ export type LogTarget = 'stdout' | 'file' | 'syslog';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type NotifyMode = 'off' | 'failures' | 'all';
 
+/** One `post_rotate` command: as written (for messages and status), and as the program and its arguments. */
+export interface HookCommand {
+  readonly command: string;
+  /** The program (absolute, `~` expanded) and its arguments; run without a shell. */
+  readonly argv: readonly string[];
+}
+
 /** Where syslog lines go: a UDP or TCP `host:port`, or a Unix socket such as `/dev/log`. */
 export type SyslogTarget =
   | { readonly transport: 'udp' | 'tcp'; readonly host: string; readonly port: number }
@@ -47,8 +54,11 @@ export interface Settings {
   readonly syslog: SyslogTarget;
   /** `notify`: desktop notifications (notify-send, osascript). Default `failures`. */
   readonly notify: NotifyMode;
-  /** `post_rotate`: a command run after the new key is written and before the old one is retired. Default: none. */
-  readonly postRotate: string | undefined;
+  /**
+   * `post_rotate`: commands run, in order, after the new key is written and before the old one is
+   * retired; the key given once per line, a profile's list replacing `[keyup]`'s. Default: none.
+   */
+  readonly postRotate: readonly HookCommand[];
 }
 
 /** The name of a key as written in the config file. */
@@ -113,7 +123,14 @@ export const daemonOnlyKeys: ReadonlySet<SettingKey> = new Set<SettingKey>(['sch
  * Keys of SPEC this build does not implement yet. Setting one is refused ("not supported yet")
  * instead of being silently ignored; remove a key from here when its feature lands.
  */
-export const unsupportedKeys: ReadonlySet<SettingKey> = new Set<SettingKey>(['post_rotate']);
+export const unsupportedKeys: ReadonlySet<SettingKey> = new Set<SettingKey>([]);
+
+/**
+ * Keys that may be given on several lines of one section, each line a value, in order (like
+ * systemd's ExecStartPost=): a hook per line. An empty value clears the list so far, so a
+ * profile can say `post_rotate =` to run none of `[keyup]`'s.
+ */
+export const repeatableKeys: ReadonlySet<SettingKey> = new Set<SettingKey>(['post_rotate']);
 
 /**
  * The value of an unsupported key that asks for nothing, so it is accepted and is its default
@@ -138,6 +155,6 @@ export function getDefaultSettings(env: Env, home: string): Settings {
     logLevel: 'info',
     syslog: DEFAULT_SYSLOG,
     notify: 'failures',
-    postRotate: undefined,
+    postRotate: [],
   };
 }

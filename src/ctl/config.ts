@@ -21,9 +21,12 @@ type Row = readonly [left: string, comment: string | null];
 
 function valueRows(values: unknown): Row[] {
   if (!isRecord(values)) return [];
-  return Object.entries(values).map(([key, entry]): Row => {
-    if (!isRecord(entry) || !('value' in entry)) return [`${key} = ${JSON.stringify(entry)}`, null];
-    return entry.value === null ? [`; ${key} is not set`, formatSource(entry.source)] : [`${key} = ${String(entry.value)}`, formatSource(entry.source)];
+  return Object.entries(values).flatMap(([key, entry]): Row[] => {
+    if (!isRecord(entry) || !('value' in entry)) return [[`${key} = ${JSON.stringify(entry)}`, null]];
+    const source = formatSource(entry.source);
+    // A key given on several lines (post_rotate: a hook per line) is shown a line per value.
+    if (Array.isArray(entry.value)) return entry.value.length === 0 ? [[`; ${key} is not set`, source]] : entry.value.map((item): Row => [`${key} = ${String(item)}`, source]);
+    return [entry.value === null ? [`; ${key} is not set`, source] : [`${key} = ${String(entry.value)}`, source]];
   });
 }
 

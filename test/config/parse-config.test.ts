@@ -41,7 +41,7 @@ describe('defaults', () => {
       logLevel: 'info',
       syslog: { transport: 'udp', host: '127.0.0.1', port: 514 },
       notify: 'failures',
-      postRotate: undefined,
+      postRotate: [],
     });
     expect(Object.values(parse('').daemonSources).every((source) => source.kind === 'default')).toBe(true);
   });
@@ -117,14 +117,14 @@ describe('[keyup] and [profile] sections', () => {
       backup: false,
       backupKeep: 0,
       notify: 'all',
-      postRotate: '/bin/true',
+      postRotate: [{ command: '/bin/true', argv: ['/bin/true'] }],
     });
   });
 
   test('~ is expanded in paths', () => {
     expect(parse('[keyup]\nlog_file = ~/keyup.log\npost_rotate = ~/bin/push-key\n').daemon).toMatchObject({
       logFile: '/home/alice/keyup.log',
-      postRotate: '/home/alice/bin/push-key',
+      postRotate: [{ command: '~/bin/push-key', argv: ['/home/alice/bin/push-key'] }],
     });
   });
 
@@ -217,38 +217,52 @@ describe('warn_age_days against max_age_days', () => {
 });
 
 describe('keys this build does not support yet', () => {
-  test('the current list is explicit', () => {
-    expect([...unsupportedKeys]).toEqual(['post_rotate']);
+  test('there are none now', () => {
+    expect([...unsupportedKeys]).toEqual([]);
+    expect(parse('', {}, {}).unsupportedKeys).toEqual([]);
   });
 
-  test.each([
-    ['[keyup]\npost_rotate = ~/bin/push-key\n', 2, 'post_rotate'],
-    ['[keyup]\n\npost_rotate = /bin/true\n', 3, 'post_rotate'],
-    ['[profile a]\npost_rotate = ~/x\n', 2, 'post_rotate'],
-  ])('are refused by default: %j', (text, line, key) => {
-    expect(errorOf(text, {}).message).toBe(`${FILE}, line ${line}: ${key} is not supported yet by this version of keyup; remove it.`);
-  });
-
-  test('notify is supported now: its values are taken, and its default is failures', () => {
+  test('notify is supported: its values are taken, and its default is failures', () => {
     expect(parse('[keyup]\nnotify = OFF\n', {}, {}).daemon.notify).toBe('off');
     expect(parse('[profile a]\nnotify = all\n', {}, {}).profiles[0]?.settings.notify).toBe('all');
-    const config = parse('', {}, {});
-    expect(config.daemon.notify).toBe('failures');
-    expect(config.unsupportedKeys).toEqual(['post_rotate']);
+    expect(parse('', {}, {}).daemon.notify).toBe('failures');
     expect(errorOf('[keyup]\nnotify = nonsense\n', {}).message).toContain('notify must be off, failures or all');
   });
 
-  test('the list is a parameter, so it shrinks as features land', () => {
+  test('the list is a parameter, so a build may still refuse a key', () => {
     const init = { unsupportedKeys: new Set<SettingKey>(['post_rotate']) };
-    expect(parse('[keyup]\nnotify = all\n', {}, init).daemon.notify).toBe('all');
-    expect(parse('', {}, init).daemon.notify).toBe('failures');
-    expect(errorOf('[keyup]\npost_rotate = /bin/true\n', init).line).toBe(2);
+    expect(errorOf('[keyup]\npost_rotate = /bin/true\n', init).message).toBe(`${FILE}, line 2: post_rotate is not supported yet by this version of keyup; remove it.`);
+  });
+});
+
+describe('post_rotate: one hook per line', () => {
+  test('several lines in a section are several hooks, in order, each run without a shell', () => {
+    const config = parse('[keyup]\npost_rotate = ~/bin/push-to-github ci-key\npost_rotate = /bin/sh -c "echo rotated >> ~/rotations.log"\n');
+    expect(config.daemon.postRotate).toEqual([
+      { command: '~/bin/push-to-github ci-key', argv: ['/home/alice/bin/push-to-github', 'ci-key'] },
+      { command: '/bin/sh -c "echo rotated >> ~/rotations.log"', argv: ['/bin/sh', '-c', 'echo rotated >> ~/rotations.log'] },
+    ]);
+    expect(config.daemonSources.postRotate).toEqual(at(2, 'keyup'));
   });
 
-  test('any key can be listed, and an unknown key is still called unknown', () => {
-    const init = { unsupportedKeys: new Set<SettingKey>(['syslog']) };
-    expect(errorOf('[keyup]\nsyslog = /dev/log\n', init).message).toMatch(/syslog is not supported yet/);
-    expect(errorOf('[keyup]\nnotifi = all\n', init).message).toMatch(/notifi is not a keyup key/);
+  test("a profile's hooks replace [keyup]'s, and an empty value runs none", () => {
+    const config = parse('[keyup]\npost_rotate = /bin/a\n[profile x]\npost_rotate = /bin/b\n[profile y]\npost_rotate =\n[profile z]\n');
+    expect(config.profiles.map((profile) => [profile.name, profile.settings.postRotate.map((hook) => hook.command)])).toEqual([
+      ['x', ['/bin/b']],
+      ['y', []],
+      ['z', ['/bin/a']],
+    ]);
+  });
+
+  test('other keys still may not be repeated', () => {
+    expect(errorOf('[keyup]\nmax_age_days = 1\nmax_age_days = 2\n', {}).message).toContain('max_age_days is already set on line 2');
+  });
+
+  test.each([
+    ['push-key', "post_rotate must start with the absolute path of a program (or ~/…), not 'push-key'; for a shell, write /bin/sh -c '…'"],
+    ["/bin/sh -c 'unclosed", "post_rotate has an unclosed quote or a trailing backslash: '/bin/sh -c 'unclosed'"],
+  ])('refuses %j', (value, problem) => {
+    expect(errorOf(`[keyup]\npost_rotate = ${value}\n`, {}).message).toBe(`${FILE}, line 2: ${problem}.`);
   });
 });
 

@@ -124,13 +124,13 @@ describe('paths', () => {
   test('expand ~ and keep absolute paths', () => {
     expect(valueOf('log_file', '~/logs/keyupd.log')).toBe('/home/alice/logs/keyupd.log');
     expect(valueOf('log_file', '/var/log/keyup.log')).toBe('/var/log/keyup.log');
-    expect(valueOf('post_rotate', '~/bin/push-key')).toBe('/home/alice/bin/push-key');
+    expect(valueOf('post_rotate', '~/bin/push-key')).toEqual({ command: '~/bin/push-key', argv: ['/home/alice/bin/push-key'] });
   });
   test.each(['keyupd.log', './keyupd.log', '~bob/keyupd.log'])('refuse the relative %j', (raw) => {
     expect(problemOf('log_file', raw)).toBe(`log_file must be a file path that is absolute or starts with ~/, not '${raw}'`);
   });
   test('post_rotate refuses a bare command name that PATH would resolve differently under systemd', () => {
-    expect(problemOf('post_rotate', 'push-key')).toBe("post_rotate must be the path of a command that is absolute or starts with ~/, not 'push-key'");
+    expect(problemOf('post_rotate', 'push-key')).toBe("post_rotate must start with the absolute path of a program (or ~/…), not 'push-key'; for a shell, write /bin/sh -c '…'");
   });
 });
 

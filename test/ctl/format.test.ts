@@ -166,3 +166,14 @@ describe('formatConfig', () => {
     expect(formatConfig(config, colour).map(stripColor)).toEqual(formatConfig(config, plain));
   });
 });
+
+describe('keyupctl config with hooks', () => {
+  it('shows a key given on several lines (post_rotate) a line per value', async () => {
+    const { formatConfig } = await import('../../src/ctl/config.js');
+    const lines = formatConfig(
+      { file: '/c', found: true, keyup: { post_rotate: { value: ['~/bin/a', '/bin/sh -c "b"'], source: 'file:3' } }, profiles: { p: { post_rotate: { value: [], source: 'file:9' } } }, managed: { p: 'file:8' } },
+      (_style, text) => text,
+    );
+    expect(lines.filter((line) => line.includes('post_rotate'))).toEqual(['post_rotate = ~/bin/a         ; file:3', 'post_rotate = /bin/sh -c "b"  ; file:3', '; post_rotate is not set      ; file:9']);
+  });
+});
