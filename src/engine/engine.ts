@@ -36,6 +36,12 @@ export interface EngineInit {
   concurrency?: number;
   /** The pace of IAM calls across every rotation; `null` for none. Default {@link DEFAULT_IAM_RATE}. */
   iamRate?: RateLimit | null;
+  /**
+   * How long the AWS clients (and the secrets and connections they hold) outlive the last run, for
+   * a run that starts meanwhile to use again; 0 releases them as each run ends. Default
+   * {@link DEFAULT_KEEP_CLIENTS_MS}.
+   */
+  keepClientsMs?: number;
   /** For tests of the cross-process locks: whose pid, and how liveness is judged. */
   locks?: Pick<KeyLocksInit, 'pid' | 'isAlive' | 'readProcessStart'>;
   /** What a previous process knew (the daemon's state file), before this one's first check. */
@@ -66,6 +72,13 @@ export const DEFAULT_CONCURRENCY = 16;
  * 15 a second with a burst of 30 leaves room for the person's own tools using the same account.
  */
 export const DEFAULT_IAM_RATE: RateLimit = { perSecond: 15, burst: 30 };
+/**
+ * Making an SDK client and its connection costs milliseconds of CPU, several times a rotation's
+ * own work: runs that follow each other (rotate now for one profile after another, a burst of
+ * requests) share them. An idle daemon holds none, and so no secret and no socket, a few seconds
+ * after its last check, long before the next.
+ */
+export const DEFAULT_KEEP_CLIENTS_MS = 10_000;
 
 /** One profile's rotation in progress, which a second request for the profile joins. */
 interface Flight {
@@ -90,6 +103,7 @@ export class Engine {
   private readonly views = new Map<string, StoredView>();
   private keyApi: Promise<KeyApi> | undefined;
   private activeRuns = 0;
+  private releaseTimer: NodeJS.Timeout | undefined;
 
   constructor(init: EngineInit) {
     this.init = init;
@@ -126,15 +140,14 @@ export class Engine {
   async keys(names?: readonly string[], signal?: AbortSignal): Promise<ProfileKeys[]> {
     const config = this.config;
     const selected = this.select(config, names);
-    this.activeRuns++;
+    this.startUse();
     try {
       const keyApi = await this.loadKeyApi();
       const snapshot = await this.createStore(config).read();
       const init = { now: this.now(), ...(this.init.region === undefined ? {} : { region: this.init.region }), ...(signal === undefined ? {} : { signal }) };
       return await Promise.all(selected.map((profile) => listProfileKeys(profile, snapshot, keyApi, init)));
     } finally {
-      this.activeRuns--;
-      if (this.activeRuns === 0 && this.keyApi !== undefined) (await this.keyApi).release?.();
+      await this.endUse();
     }
   }
 
@@ -154,7 +167,7 @@ export class Engine {
     const selected = this.select(config, request.profiles);
     // Every rotation of the run listens for the one stop signal: many at once is the design.
     if (request.signal !== undefined) setMaxListeners(0, request.signal);
-    this.activeRuns++;
+    this.startUse();
     try {
       const keyApi = await this.loadKeyApi();
       const rotator = this.createRotator(config, keyApi);
@@ -179,10 +192,40 @@ export class Engine {
       });
       return [...recovered, ...selected.map((profile) => outcomes.get(profile.name)).filter((outcome): outcome is Outcome => outcome !== undefined)];
     } finally {
-      this.activeRuns--;
-      // Between checks the daemon holds no AWS client and so no secret (see KeyApi.release).
-      if (this.activeRuns === 0 && this.keyApi !== undefined) (await this.keyApi).release?.();
+      await this.endUse();
     }
+  }
+
+  private startUse(): void {
+    this.activeRuns++;
+    clearTimeout(this.releaseTimer);
+    this.releaseTimer = undefined;
+  }
+
+  /**
+   * Between checks the daemon holds no AWS client and so no secret (see KeyApi.release): the last
+   * run to end releases them, at once or after {@link DEFAULT_KEEP_CLIENTS_MS} unless another run
+   * has started by then.
+   */
+  private async endUse(): Promise<void> {
+    this.activeRuns--;
+    if (this.activeRuns > 0 || this.keyApi === undefined) return;
+    const keyApi = await this.keyApi;
+    // A run may have started while the KeyApi was awaited; it releases them when it ends.
+    if (this.activeRuns > 0) return;
+    const keepMs = this.init.keepClientsMs ?? DEFAULT_KEEP_CLIENTS_MS;
+    if (keepMs <= 0) {
+      keyApi.release?.();
+      return;
+    }
+    clearTimeout(this.releaseTimer);
+    this.releaseTimer = setTimeout(() => {
+      this.releaseTimer = undefined;
+      if (this.activeRuns === 0) keyApi.release?.();
+    }, keepMs);
+    // Never what keeps a process alive: `keyupd --once` exits as soon as its run is done (idle
+    // sockets do not hold it either).
+    this.releaseTimer.unref();
   }
 
   private select(config: KeyupConfig, names: readonly string[] | undefined): ProfileConfig[] {

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import type { KeyApi } from '../../src/aws/key-api.js';
+import { DEFAULT_KEEP_CLIENTS_MS } from '../../src/engine/engine.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import type { Outcome } from '../../src/engine/outcome.js';
 import type { FakeSeededKey } from '../support/fake-key-api.js';
@@ -96,8 +97,8 @@ describe('Engine on the fake', () => {
     // Everything the joiner saw, the first saw too, at its end.
     expect(firstEvents.slice(-secondEvents.length)).toEqual(secondEvents);
     expect(firstEvents.length).toBeGreaterThan(secondEvents.length);
-    // One release, when the last of the two runs ended.
-    expect(h.fake.control.releaseCount()).toBe(1);
+    // Nothing released while either ran: the clients outlive the last of the two (see keepClientsMs).
+    expect(h.fake.control.releaseCount()).toBe(0);
   });
 
   it('makes rotate now wait for a scheduled check in flight instead of joining it, then rotate', async () => {
@@ -221,11 +222,11 @@ describe('Engine on the fake', () => {
     expect(h.fake.control.countCalls()).toBe(0);
   });
 
-  it('releases the KeyApi once at the end of each run, and loads it once', async () => {
+  it('releases the KeyApi once at the end of each run when told to keep no clients, and loads it once', async () => {
     const h = createUnitHarness();
     await seedProfile(h, 'alice', 'alice', 10);
     await seedProfile(h, 'bob', 'bob', 100);
-    const engine = h.createEngine('[profile alice]\n[profile bob]\n');
+    const engine = h.createEngine('[profile alice]\n[profile bob]\n', { keepClientsMs: 0 });
     const releasedDuring: number[] = [];
     await engine.run({ onEvent: () => releasedDuring.push(h.fake.control.releaseCount()) });
     expect(new Set(releasedDuring)).toEqual(new Set([0]));
@@ -233,6 +234,31 @@ describe('Engine on the fake', () => {
     await engine.run({ profiles: ['alice'] });
     expect(h.fake.control.releaseCount()).toBe(2);
     expect(h.keyApiLoads()).toBe(1);
+  });
+
+  // Issue 8: a client costs milliseconds of CPU and a connection; checks that follow each other
+  // (rotate now for one profile after another, a burst of requests) share them, and an idle
+  // engine still holds none, and so no secret and no socket.
+  it('keeps the AWS clients for a run that starts soon after, and releases them once idle', async () => {
+    const h = createUnitHarness();
+    await seedProfile(h, 'alice', 'alice', 10);
+    const engine = h.createEngine('', { keepClientsMs: 50 });
+    await engine.run();
+    await engine.run();
+    expect(h.fake.control.releaseCount()).toBe(0);
+    await waitFor('the release, once idle', () => h.fake.control.releaseCount() === 1);
+    await engine.run();
+    await waitFor('the release after the next run', () => h.fake.control.releaseCount() === 2);
+  });
+
+  it('keeps the AWS clients a few seconds by default', async () => {
+    const h = createUnitHarness();
+    await seedProfile(h, 'alice', 'alice', 10);
+    const engine = h.createEngine();
+    await engine.run();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.fake.control.releaseCount()).toBe(0);
+    expect(DEFAULT_KEEP_CLIENTS_MS).toBeGreaterThanOrEqual(1_000);
   });
 
   it('keeps going when listeners throw: a subscriber is removed and said once in the log, the run completes', async () => {
