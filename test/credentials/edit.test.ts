@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { replaceAccessKey } from '../../src/credentials/edit.js';
-import { parseIni } from '../../src/credentials/parse.js';
+import { parseIni, type IniDocument, type IniEntry } from '../../src/credentials/parse.js';
 import { FileFormatError, KeyupError } from '../../src/errors.js';
 
 const OLD = 'AKIAOLDOLDOLDOLDOLD1';
@@ -79,5 +79,37 @@ describe('replaceAccessKey', () => {
       expect(() => replaceAccessKey(document, OLD, { ...NEW, secretAccessKey })).toThrow(/^The new secret access key is not in the form IAM gives/);
     }
     expect(() => replaceAccessKey(document, OLD, { ...NEW, accessKeyId: 'akia\n[x]' })).toThrow(/not a valid IAM key id/);
+  });
+});
+
+// The rewrite is read back before it is written. Since issue 8 only the changed lines are (the
+// whole text cost as much as the parse); these documents carry wrong value spans, which only a
+// bug in the parser could make, and each must still be refused.
+describe('replaceAccessKey reads its rewrite back', () => {
+  const text = `[p]\naws_access_key_id = ${OLD}\naws_secret_access_key = old/secret\nregion = eu-west-1\n`;
+
+  function tamper(key: string, change: (entry: IniEntry) => Partial<IniEntry>): IniDocument {
+    const document = parseIni(text, '/c');
+    return {
+      ...document,
+      sections: document.sections.map((section) => ({
+        ...section,
+        entries: new Map([...section.entries].map(([name, entry]) => [name, name === key ? { ...entry, ...change(entry) } : entry])),
+      })),
+    };
+  }
+
+  it.each([
+    ['a span that runs into the next line', 'aws_secret_access_key', (entry: IniEntry) => ({ valueEnd: entry.valueEnd + 1 })],
+    ['a span that starts on the key’s delimiter', 'aws_access_key_id', (entry: IniEntry) => ({ valueStart: entry.valueStart - 2 })],
+    ['a span that leaves part of the old value', 'aws_access_key_id', (entry: IniEntry) => ({ valueEnd: entry.valueEnd - 1 })],
+    ['a span on another line', 'aws_secret_access_key', (entry: IniEntry) => ({ valueStart: entry.valueStart + 20, valueEnd: entry.valueEnd + 20 })],
+  ])('refuses %s, changing nothing', (_case, key, change) => {
+    expect(() => replaceAccessKey(tamper(key, change), OLD, NEW)).toThrow('keyup could not rewrite /c safely, so it left it unchanged.');
+  });
+
+  it('accepts the spans the parser gives, indented and in [DEFAULT] alike', () => {
+    const indented = `[DEFAULT]\n  aws_access_key_id=${OLD}\n  aws_secret_access_key :  s \r\n[a]\nregion = x`;
+    expect(replaceAccessKey(parseIni(indented, '/c'), OLD, NEW).text).toBe(`[DEFAULT]\n  aws_access_key_id=${NEW.accessKeyId}\n  aws_secret_access_key :  ${NEW.secretAccessKey} \r\n[a]\nregion = x`);
   });
 });
