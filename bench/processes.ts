@@ -3,6 +3,7 @@
  * emulator in a process of its own, and a run's wall time and peak memory.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,10 +15,23 @@ import { ControlClient } from '../emulator/control-client.js';
 /** `dist/`, where `npm run build` put the programs this file was compiled beside. */
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const KEYUPD = join(DIST, 'src', 'bin', 'keyupd.js');
+/** keyupctl as npm installs it: package.json's `bin` (one CommonJS bundle, tools/bundle-keyupctl.mjs). */
+export const KEYUPCTL_BIN = readPackageBin('keyupctl');
+export const KEYUPCTL = join(DIST, '..', KEYUPCTL_BIN);
+/** keyupctl's ES modules, as tsc left them and the bundle was made from. */
+export const KEYUPCTL_MODULES = join(DIST, 'src', 'bin', 'keyupctl.js');
 export const EMULATOR = join(DIST, 'emulator', 'bin', 'keyup-emulator.js');
 export const BENCH_DIR = join(DIST, 'bench');
 
 export type ChildEnv = Record<string, string>;
+
+/** The path package.json's `bin` gives a program, relative to the package. */
+function readPackageBin(name: string): string {
+  const { bin } = JSON.parse(readFileSync(join(DIST, '..', 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+  const path = bin?.[name];
+  if (path === undefined) throw new Error(`package.json has no bin ${name}`);
+  return path;
+}
 
 /**
  * PATH, HOME and what the child is given, nothing else: a NODE_OPTIONS, NODE_EXTRA_CA_CERTS or
