@@ -3,7 +3,8 @@
  * min–max, and a comparison is a ratio of two medians measured in the same `npm run bench`.
  */
 
-export type Unit = 'ms' | 'calls' | 'MiB' | 'count';
+/** `s/h`: seconds (of CPU) an hour. */
+export type Unit = 'ms' | 'calls' | 'MiB' | 'count' | 's/h';
 
 /** A ratio of two medians measured in the same run, and what the figure is compared with. */
 export interface Comparison {

@@ -4,7 +4,7 @@
  * `bench-results.json` in the current folder, progress on stderr while it runs (a few minutes).
  *
  * Each section starts what it needs and stops it before the next one, so sections can be added
- * on their own (the daemon's idle CPU and memory, `keyupctl status` start-up, once they exist).
+ * on their own. `npm run bench -- idle start` runs only the sections whose title has one of the words.
  */
 import { statfsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -14,14 +14,16 @@ import { formatTable, toJson, type SectionResult } from './figures.js';
 import type { Section } from './section.js';
 import { credentialsFileSection } from './sections/credentials-file.js';
 import { fleetSection } from './sections/fleet.js';
+import { idleSection } from './sections/idle.js';
 import { rotationSection } from './sections/rotation.js';
 import { sdkClientsSection } from './sections/sdk-clients.js';
 import { startUpSection } from './sections/start-up.js';
 
 const RESULTS_FILE = 'bench-results.json';
 
-// Cheapest first, so that a broken build shows early; the 200-profile runs last.
-const SECTIONS: readonly Section[] = [startUpSection, credentialsFileSection, rotationSection, sdkClientsSection, fleetSection];
+// Cheapest first, so that a broken build shows early; the idle daemon's minute and the
+// 200-profile runs last.
+const SECTIONS: readonly Section[] = [startUpSection, credentialsFileSection, rotationSection, sdkClientsSection, idleSection, fleetSection];
 
 async function main(): Promise<void> {
   const started = performance.now();
