@@ -106,9 +106,20 @@ describe('keyupd --once, as a user or cron meets it', () => {
     expect(emulator.getCallLog()).toEqual([]);
   });
 
-  it('says how to run it when started without --once, and on bad usage', async () => {
+  it('says what is wrong with bad usage in one sentence and exits 2', async () => {
     await setUp((k) => profile('default', k.alice));
-    expect(await runKeyupd(env, [])).toMatchObject({ code: 2, stderr: expect.stringContaining('run keyupd --once') });
-    expect(await runKeyupd(env, ['--once', '--log-level', 'loud'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^keyupd: .*Run keyupd --help for usage\.\n$/) });
+    for (const args of [['--once', '--log-level', 'loud'], ['--once', '--frobnicate'], ['--once', 'extra'], ['--config']]) {
+      expect(await runKeyupd(env, args), args.join(' ')).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^keyupd: [^\n]*Run keyupd --help for usage\.\n$/) });
+    }
+    expect(emulator.getCallLog()).toEqual([]);
+  });
+
+  it('prints its help and its version, without the AWS SDK or a configuration', async () => {
+    await setUp((k) => profile('default', k.alice));
+    const help = await runKeyupd(env, ['--help']);
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^Usage: keyupd \[--once\]/);
+    for (const flag of ['--once', '--config', '--socket', '--log-level', '--debug', '--version']) expect(help.stdout).toContain(flag);
+    expect(await runKeyupd(env, ['--version'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
   });
 });
