@@ -73,8 +73,9 @@ export interface KeyApi {
   getAccessKeyLastUsed(ctx: CallContext, accessKeyId: string): Promise<AccessKeyLastUsed>;
   /**
    * Forgets every client and connection made so far, and the credentials they hold; the next
-   * call makes new ones. The engine calls it at the end of each check, so that an idle daemon
-   * holds no secret and no socket. Calls still running finish first on what they had.
+   * call makes new ones. The engine calls it once no run has started for a few seconds after the
+   * last one ended (a burst of `rotate now` reuses the clients), so that an idle daemon holds no
+   * secret and no socket. Calls still running finish first on what they had.
    */
   release?(): void;
 }
