@@ -69,6 +69,45 @@ export function accessDenied(message: string): AwsError {
   return new AwsError('AccessDenied', 403, message);
 }
 
+/**
+ * No policy allows the action: AWS's implicit deny. Since 2021 AWS names the policy type
+ * (IAM User Guide, "Troubleshoot access denied error messages").
+ */
+export function implicitDeny(principalArn: string, action: string, resource: string): AwsError {
+  return accessDenied(
+    `User: ${principalArn} is not authorized to perform: ${action} on resource: ${resource} ` +
+      `because no identity-based policy allows the ${action} action`,
+  );
+}
+
+/**
+ * A Deny statement matched: AWS's explicit deny, which no Allow overrides. Since AWS's 2025–26
+ * roll-out the message ends with the denying policy's ARN in the same account
+ * (AWS Security Blog, "Enhanced access denied error messages with policy ARNs"); an inline
+ * policy has no ARN, and neither did any message before it.
+ */
+export function explicitDeny(principalArn: string, action: string, resource: string, policyArn: string | null): AwsError {
+  return accessDenied(
+    `User: ${principalArn} is not authorized to perform: ${action} on resource: ${resource} ` +
+      `with an explicit deny in an identity-based policy${policyArn === null ? '' : `: ${policyArn}`}`,
+  );
+}
+
+/** GetSessionToken's answer to a wrong or reused code of a device the user has (aws/aws-cli#2279, 99designs/aws-vault#1110). */
+export function mfaCodeInvalid(): AwsError {
+  return accessDenied('MultiFactorAuthentication failed with invalid MFA one time pass code.');
+}
+
+/**
+ * GetSessionToken's answer to a serial that is no MFA device of the user (aws/aws-cli#6325,
+ * broamski/aws-mfa#25, #46), the two spaces included.
+ */
+export function mfaDeviceUnknown(): AwsError {
+  return accessDenied(
+    'MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.',
+  );
+}
+
 export function noSuchUser(userName: string): AwsError {
   return new AwsError('NoSuchEntity', 404, `The user with name ${userName} cannot be found.`);
 }

@@ -9,6 +9,9 @@ import type {
   ExpireSessionInit,
   FaultInit,
   FaultView,
+  MfaCodesInit,
+  MfaDeviceInit,
+  MfaDeviceView,
   RateLimits,
   RateLimitSettings,
   SeededAccessKey,
@@ -71,6 +74,14 @@ export class ControlClient implements AsyncEmulatorControl {
 
   createAccessKey(init: AccessKeyInit): Promise<SeededAccessKey> {
     return this.call('createAccessKey', init);
+  }
+
+  createMfaDevice(init: MfaDeviceInit): Promise<MfaDeviceView> {
+    return this.call('createMfaDevice', init);
+  }
+
+  setMfaCodes(init: MfaCodesInit): Promise<MfaDeviceView> {
+    return this.call('setMfaCodes', init);
   }
 
   getState(): Promise<EmulatorStateView> {

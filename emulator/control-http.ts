@@ -12,6 +12,8 @@ const MAX_CONTROL_BODY_BYTES = 1024 * 1024;
 export const CONTROL_METHODS: Readonly<Record<ControlMethod, boolean>> = {
   createUser: true,
   createAccessKey: true,
+  createMfaDevice: true,
+  setMfaCodes: true,
   getState: false,
   getCallLog: false,
   clearCallLog: false,

@@ -1,9 +1,11 @@
 import type { CallLog } from './call-log.js';
 import type { FaultPlan } from './faults.js';
-import { ACCESS_KEYS_PER_USER, qualifyIamAction } from './iam-actions.js';
+import { ACCESS_KEYS_PER_USER } from './iam-actions.js';
+import { createHardwareMfaSerial, createMfaCode, createU2fSuffix } from './ids.js';
 import { ACCESS_KEY_ID, USER_NAME } from './params.js';
+import { qualifyIamAction } from './policy.js';
 import type { RateLimiter } from './rate-limit.js';
-import type { AccessKey, EmulatorState, Session, User } from './state.js';
+import type { AccessKey, EmulatorState, MfaDevice, Session, User } from './state.js';
 import type {
   AccessKeyInit,
   AccessKeyStatus,
@@ -12,6 +14,10 @@ import type {
   EmulatorControl,
   FaultInit,
   FaultKind,
+  MfaCodesInit,
+  MfaDeviceInit,
+  MfaDeviceKind,
+  MfaDeviceView,
   RateLimit,
   RateLimits,
   RateLimitSettings,
@@ -39,6 +45,14 @@ const FAULT_KINDS: readonly FaultKind[] = [
   'drop-response',
 ];
 const IAM_PATH = /^\/(?:[\x21-\x7e]*\/)?$/;
+const MFA_DEVICE_KINDS: readonly MfaDeviceKind[] = ['virtual', 'hardware', 'u2f'];
+/** IAM's quota of MFA devices per user. */
+export const MFA_DEVICES_PER_USER = 8;
+/** As IAM's API reference constrains an MFA serial number. */
+const MFA_SERIAL = /[\w+=/:,.@-]{9,256}/;
+/** A virtual device's or a U2F key's name within its ARN. */
+const MFA_DEVICE_NAME = /[\w+=,.@-]{1,128}/;
+const POLICY_ARN = /arn:aws[\w-]*:iam::\d{12}:policy\/[\x21-\x7e]{1,512}/;
 
 // The HTTP control API hands over parsed JSON, so every input is checked at run time.
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -56,6 +70,17 @@ function requireString(value: unknown, name: string, pattern?: RegExp): string {
     throw new ControlError(`${name} '${value}' does not match ${pattern.source}.`);
   }
   return value;
+}
+
+/** The six-digit codes a device accepts, checked at run time; a U2F key accepts none. */
+function readMfaCodes(value: unknown, kind: MfaDeviceKind): string[] {
+  if (!Array.isArray(value) || value.some((code) => typeof code !== 'string' || !/^\d{6}$/.test(code))) {
+    throw new ControlError('codes must be a list of MFA codes of six digits each.');
+  }
+  if (kind === 'u2f' && value.length > 0) {
+    throw new ControlError('A U2F security key makes no one-time codes: GetSessionToken cannot use it.');
+  }
+  return [...(value as string[])];
 }
 
 function optionalDate(value: unknown, name: string, fallback: Date): Date {
@@ -101,6 +126,44 @@ export function readRateLimitSettings(settings: RateLimitSettings): Partial<Rate
   return limits;
 }
 
+/**
+ * Gives a user an MFA device as the control API's `createMfaDevice` describes (types.ts), with
+ * every input checked at run time; the fake KeyApi seeds its devices through it too.
+ */
+export function addMfaDevice(state: EmulatorState, init: MfaDeviceInit, now: Date): MfaDevice {
+  const fields = requireRecord(init, 'The MFA device');
+  const userName = requireString(fields['userName'], 'userName');
+  if (!state.users.has(userName)) throw new ControlError(`The user ${userName} does not exist.`);
+  const kind = fields['kind'] as MfaDeviceKind;
+  if (!MFA_DEVICE_KINDS.includes(kind)) throw new ControlError(`kind must be one of ${MFA_DEVICE_KINDS.join(', ')}.`);
+  if (state.mfaDevicesOf(userName).length >= MFA_DEVICES_PER_USER) {
+    throw new ControlError(`The user ${userName} already has ${MFA_DEVICES_PER_USER} MFA devices, IAM's limit.`);
+  }
+  const name = fields['name'] === undefined ? undefined : requireString(fields['name'], 'name', MFA_DEVICE_NAME);
+  const serialNumber =
+    fields['serialNumber'] !== undefined
+      ? requireString(fields['serialNumber'], 'serialNumber', MFA_SERIAL)
+      : kind === 'virtual'
+        ? `arn:aws:iam::${state.accountId}:mfa/${name ?? userName}`
+        : kind === 'u2f'
+          ? `arn:aws:iam::${state.accountId}:u2f/user/${userName}/${name ?? 'securitykey'}-${createU2fSuffix()}`
+          : createHardwareMfaSerial();
+  if (state.mfaDevices.has(serialNumber)) throw new ControlError(`The MFA serial number ${serialNumber} is already in use.`);
+  const codes = readMfaCodes(fields['codes'] ?? (kind === 'u2f' ? [] : [createMfaCode()]), kind);
+  return state.addMfaDevice({ serialNumber, userName, kind, enableDate: optionalDate(fields['enableDate'], 'enableDate', now), codes });
+}
+
+/** Sets the codes a device accepts now and forgets which were used, as `setMfaCodes` describes. */
+export function replaceMfaCodes(state: EmulatorState, init: MfaCodesInit): MfaDevice {
+  const fields = requireRecord(init, 'The MFA codes');
+  const serialNumber = requireString(fields['serialNumber'], 'serialNumber');
+  const device = state.mfaDevices.get(serialNumber);
+  if (device === undefined) throw new ControlError(`No MFA device has the serial number ${serialNumber}.`);
+  device.codes = readMfaCodes(fields['codes'], device.kind);
+  device.usedAt.clear();
+  return device;
+}
+
 function userView(user: User): UserView {
   return {
     userName: user.name,
@@ -109,7 +172,19 @@ function userView(user: User): UserView {
     arn: user.arn,
     admin: user.admin,
     deniedActions: [...user.deniedActions],
+    forceMfa: user.forceMfa,
+    forceMfaPolicyArn: user.forceMfaPolicyArn,
     createDate: formatTimestamp(user.createDate),
+  };
+}
+
+function mfaDeviceView(device: MfaDevice): MfaDeviceView {
+  return {
+    userName: device.userName,
+    serialNumber: device.serialNumber,
+    kind: device.kind,
+    enableDate: formatTimestamp(device.enableDate),
+    codes: [...device.codes],
   };
 }
 
@@ -132,6 +207,7 @@ function sessionView(session: Session, now: Date): SessionView {
     accessKeyId: session.accessKeyId,
     userName: session.userName,
     parentAccessKeyId: session.parentAccessKeyId,
+    mfaSerialNumber: session.mfaSerialNumber,
     expiration: formatTimestamp(session.expiration),
     expired: now.getTime() >= session.expiration.getTime(),
   };
@@ -156,11 +232,15 @@ export function createControl({ state, log, faults, rateLimiter, clock }: Contro
       if (!IAM_PATH.test(path)) throw new ControlError(`path '${path}' must start and end with '/'.`);
       const denied = fields['deniedActions'] ?? [];
       if (!Array.isArray(denied)) throw new ControlError('deniedActions must be a list of IAM actions.');
+      const policyArn = fields['forceMfaPolicyArn'];
+      if (policyArn !== undefined && policyArn !== null) requireString(policyArn, 'forceMfaPolicyArn', POLICY_ARN);
       const user = state.addUser({
         name: userName,
         path,
         admin: fields['admin'] === true,
         deniedActions: denied.map((action) => qualifyIamAction(requireString(action, 'deniedActions[]'))),
+        forceMfa: fields['forceMfa'] === true,
+        forceMfaPolicyArn: policyArn === undefined ? `arn:aws:iam::${state.accountId}:policy/Force_MFA` : (policyArn as string | null),
         createDate: optionalDate(fields['createDate'], 'createDate', clock()),
       });
       return userView(user);
@@ -192,6 +272,10 @@ export function createControl({ state, log, faults, rateLimiter, clock }: Contro
       return { accessKeyId, secretAccessKey, userName, status, createDate };
     },
 
+    createMfaDevice: (init: MfaDeviceInit) => mfaDeviceView(addMfaDevice(state, init, clock())),
+
+    setMfaCodes: (init: MfaCodesInit) => mfaDeviceView(replaceMfaCodes(state, init)),
+
     getState() {
       const now = clock();
       return {
@@ -200,6 +284,7 @@ export function createControl({ state, log, faults, rateLimiter, clock }: Contro
         rateLimit: rateLimiter.get(),
         users: [...state.users.values()].map(userView),
         accessKeys: [...state.accessKeys.values()].map(accessKeyView),
+        mfaDevices: [...state.mfaDevices.values()].map(mfaDeviceView),
         sessions: [...state.sessions.values()].map((session) => sessionView(session, now)),
       };
     },

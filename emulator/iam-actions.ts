@@ -1,36 +1,31 @@
 import type { ActionContext, ActionHandler, Caller } from './action-context.js';
-import {
-  accessDenied,
-  accessKeyLimitExceeded,
-  noSuchAccessKey,
-  noSuchUser,
-} from './aws-errors.js';
+import { accessKeyLimitExceeded, noSuchAccessKey, noSuchUser } from './aws-errors.js';
 import { ACCESS_KEY_ID, ParamReader, USER_NAME } from './params.js';
+import { authorizeIam } from './policy.js';
 import type { AccessKey, EmulatorState, User } from './state.js';
 import { element, memberList, textElement } from './xml.js';
 
 /** IAM's quota of access keys per user. */
 export const ACCESS_KEYS_PER_USER = 2;
 
-/** `CreateAccessKey` → `iam:CreateAccessKey`; an already qualified name is kept. */
-export function qualifyIamAction(action: string): string {
-  return action.includes(':') ? action : `iam:${action}`;
+/** The permission model (policy.ts); a request carries MFA only when signed by a session made with a code. */
+function authorize(caller: Caller, action: string, targetUserName: string): void {
+  authorizeIam({ user: caller.user, mfa: caller.session?.mfa === true, action, targetUserName });
 }
 
-/**
- * The emulator's permission model: every user may manage their own keys, an admin anyone's,
- * and a user's denied actions are refused outright — with AWS's AccessDenied wording.
- */
-function authorize(caller: Caller, action: string, targetUserName: string): void {
-  const qualified = qualifyIamAction(action);
-  const allowed =
-    !caller.user.deniedActions.has(qualified) && (caller.user.admin || caller.user.name === targetUserName);
-  if (!allowed) {
-    throw accessDenied(
-      `User: ${caller.user.arn} is not authorized to perform: ${qualified} on resource: user ${targetUserName} ` +
-        `because no identity-based policy allows the ${qualified} action`,
-    );
+/** A page of `items` from the one whose id is `marker`, in awsQuery's shape: members, IsTruncated, Marker. */
+function page<T>(items: readonly T[], idOf: (item: T) => string, marker: string | undefined, maxItems: number) {
+  // The marker is the id of the first item of the next page; opaque to clients, as in AWS.
+  let start = 0;
+  if (marker !== undefined) {
+    start = items.findIndex((item) => idOf(item) === marker);
+    if (start === -1) start = items.length;
   }
+  const next = items[start + maxItems];
+  return {
+    items: items.slice(start, start + maxItems),
+    tail: textElement('IsTruncated', next !== undefined) + (next !== undefined ? textElement('Marker', idOf(next)) : ''),
+  };
 }
 
 /** Authorizes `action` on the named user (default: the caller) and returns that user. */
@@ -73,19 +68,11 @@ const listAccessKeys: ActionHandler = (context) => {
   const maxItems = reader.integer('MaxItems', { min: 1, max: 1000 }) ?? 100;
   reader.check();
   const user = resolveTarget(context, 'ListAccessKeys', userName);
-  const keys = context.state.keysOf(user.name);
-  // The marker is the id of the first key of the next page; opaque to clients, as in AWS.
-  let start = 0;
-  if (marker !== undefined) {
-    start = keys.findIndex((key) => key.id === marker);
-    if (start === -1) start = keys.length;
-  }
-  const page = keys.slice(start, start + maxItems);
-  const next = keys[start + maxItems];
+  const { items, tail } = page(context.state.keysOf(user.name), (key) => key.id, marker, maxItems);
   return (
     memberList(
       'AccessKeyMetadata',
-      page.map((key) =>
+      items.map((key) =>
         [
           textElement('UserName', key.userName),
           textElement('AccessKeyId', key.id),
@@ -93,9 +80,30 @@ const listAccessKeys: ActionHandler = (context) => {
           textElement('CreateDate', key.createDate),
         ].join(''),
       ),
-    ) +
-    textElement('IsTruncated', next !== undefined) +
-    (next !== undefined ? textElement('Marker', next.id) : '')
+    ) + tail
+  );
+};
+
+/** Every kind of device, U2F keys included, in the order they were enabled, as AWS lists them. */
+const listMfaDevices: ActionHandler = (context) => {
+  const reader = new ParamReader(context.params);
+  const userName = reader.string('UserName', { max: 128, pattern: USER_NAME });
+  const marker = reader.string('Marker', { max: 320 });
+  const maxItems = reader.integer('MaxItems', { min: 1, max: 1000 }) ?? 100;
+  reader.check();
+  const user = resolveTarget(context, 'ListMFADevices', userName);
+  const { items, tail } = page(context.state.mfaDevicesOf(user.name), (device) => device.serialNumber, marker, maxItems);
+  return (
+    memberList(
+      'MFADevices',
+      items.map((device) =>
+        [
+          textElement('UserName', device.userName),
+          textElement('SerialNumber', device.serialNumber),
+          textElement('EnableDate', device.enableDate),
+        ].join(''),
+      ),
+    ) + tail
   );
 };
 
@@ -170,4 +178,5 @@ export const IAM_ACTIONS: ReadonlyMap<string, ActionHandler> = new Map([
   ['UpdateAccessKey', updateAccessKey],
   ['DeleteAccessKey', deleteAccessKey],
   ['GetAccessKeyLastUsed', getAccessKeyLastUsed],
+  ['ListMFADevices', listMfaDevices],
 ]);

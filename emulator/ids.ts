@@ -36,6 +36,21 @@ export function createSessionToken(): string {
   return `IQoJb3JpZ2luX2Vj${randomBytes(240).toString('base64')}`;
 }
 
+/** A hardware TOTP token's serial, shaped like AWS's example `GAHT12345678`. */
+export function createHardwareMfaSerial(): string {
+  return `GAHT${randomFrom('0123456789', 8)}`;
+}
+
+/** The 26-character tail AWS appends to a FIDO security key's name in its serial ARN. */
+export function createU2fSuffix(): string {
+  return randomFrom(BASE32, 26);
+}
+
+/** Six digits that no test takes for a wrong code: never starting with 0, so never `000000`. */
+export function createMfaCode(): string {
+  return String(100_000 + randomInt(900_000));
+}
+
 export function createRequestId(): string {
   return randomUUID();
 }

@@ -5,7 +5,7 @@ import {
   createSessionToken,
   createUserId,
 } from './ids.js';
-import type { AccessKeyStatus, ActivationDelays, ServiceName } from './types.js';
+import type { AccessKeyStatus, ActivationDelays, MfaDeviceKind, ServiceName } from './types.js';
 
 export interface User {
   readonly name: string;
@@ -14,7 +14,23 @@ export interface User {
   readonly arn: string;
   readonly admin: boolean;
   readonly deniedActions: ReadonlySet<string>;
+  /** Under the force-MFA policy: an explicit deny for most actions without an MFA session. */
+  readonly forceMfa: boolean;
+  /** The policy that explicit deny names; `null` for an inline one (or when not forced). */
+  readonly forceMfaPolicyArn: string | null;
   readonly createDate: Date;
+}
+
+export interface MfaDevice {
+  readonly serialNumber: string;
+  readonly userName: string;
+  readonly kind: MfaDeviceKind;
+  /** As IAM reports it: whole seconds. */
+  readonly enableDate: Date;
+  /** The codes GetSessionToken accepts from it now; none for a U2F key. */
+  codes: string[];
+  /** When each code was last accepted, by the emulator's clock in ms: AWS refuses a code used again. */
+  readonly usedAt: Map<string, number>;
 }
 
 export interface LastUsed {
@@ -44,8 +60,10 @@ export interface Session {
   readonly token: string;
   readonly userName: string;
   readonly parentAccessKeyId: string;
-  /** Made with an MFA code: IAM accepts such sessions, as AWS does. */
+  /** Made with an MFA code: IAM accepts such sessions, as AWS does, and aws:MultiFactorAuthPresent holds. */
   readonly mfa: boolean;
+  /** The device whose code made it, where one did (the fake KeyApi may make MFA sessions without one). */
+  readonly mfaSerialNumber: string | null;
   expiration: Date;
 }
 
@@ -54,7 +72,17 @@ export interface AddUserInit {
   path: string;
   admin: boolean;
   deniedActions: readonly string[];
+  forceMfa: boolean;
+  forceMfaPolicyArn: string | null;
   createDate: Date;
+}
+
+export interface AddMfaDeviceInit {
+  serialNumber: string;
+  userName: string;
+  kind: MfaDeviceKind;
+  enableDate: Date;
+  codes: readonly string[];
 }
 
 export interface AddAccessKeyInit {
@@ -75,6 +103,8 @@ export class EmulatorState {
   readonly users = new Map<string, User>();
   /** Insertion order is creation order, which ListAccessKeys keeps. */
   readonly accessKeys = new Map<string, AccessKey>();
+  /** By serial number; insertion order is creation order, which ListMFADevices keeps. */
+  readonly mfaDevices = new Map<string, MfaDevice>();
   readonly sessions = new Map<string, Session>();
   activationDelays: ActivationDelays;
 
@@ -89,7 +119,7 @@ export class EmulatorState {
     return `arn:aws:iam::${this.accountId}:user${path}${name}`;
   }
 
-  addUser({ name, path, admin, deniedActions, createDate }: AddUserInit): User {
+  addUser({ name, path, admin, deniedActions, forceMfa, forceMfaPolicyArn, createDate }: AddUserInit): User {
     const user: User = {
       name,
       id: createUserId(),
@@ -97,6 +127,8 @@ export class EmulatorState {
       arn: this.userArn(path, name),
       admin,
       deniedActions: new Set(deniedActions),
+      forceMfa,
+      forceMfaPolicyArn: forceMfa ? forceMfaPolicyArn : null,
       createDate: truncateToSeconds(createDate),
     };
     this.users.set(name, user);
@@ -121,7 +153,21 @@ export class EmulatorState {
     return [...this.accessKeys.values()].filter((key) => key.userName === userName);
   }
 
-  addSession(parent: AccessKey, expiration: Date, mfa: boolean): Session {
+  addMfaDevice({ serialNumber, userName, kind, enableDate, codes }: AddMfaDeviceInit): MfaDevice {
+    const device: MfaDevice = { serialNumber, userName, kind, enableDate: truncateToSeconds(enableDate), codes: [...codes], usedAt: new Map() };
+    this.mfaDevices.set(serialNumber, device);
+    return device;
+  }
+
+  mfaDevicesOf(userName: string): MfaDevice[] {
+    return [...this.mfaDevices.values()].filter((device) => device.userName === userName);
+  }
+
+  /**
+   * A session of the parent key's user. It holds the parent's id only to report it: like AWS's,
+   * it is not revoked when that key is later deactivated or deleted (README, "MFA").
+   */
+  addSession(parent: AccessKey, expiration: Date, mfa: boolean, mfaSerialNumber: string | null = null): Session {
     const session: Session = {
       accessKeyId: createSessionAccessKeyId(),
       secret: createSecretAccessKey(),
@@ -129,6 +175,7 @@ export class EmulatorState {
       userName: parent.userName,
       parentAccessKeyId: parent.id,
       mfa,
+      mfaSerialNumber,
       expiration,
     };
     this.sessions.set(session.accessKeyId, session);
@@ -143,6 +190,7 @@ export class EmulatorState {
   reset(): void {
     this.users.clear();
     this.accessKeys.clear();
+    this.mfaDevices.clear();
     this.sessions.clear();
     this.activationDelays = { ...this.initialDelays };
   }

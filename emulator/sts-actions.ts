@@ -1,5 +1,6 @@
 import type { ActionHandler } from './action-context.js';
 import { accessDenied } from './aws-errors.js';
+import { acceptMfaCode } from './mfa.js';
 import { ParamReader } from './params.js';
 import { element, textElement } from './xml.js';
 
@@ -15,16 +16,19 @@ const getSessionToken: ActionHandler = ({ params, caller, state, now }) => {
   const duration =
     reader.integer('DurationSeconds', { min: SESSION_DURATION.min, max: SESSION_DURATION.max }) ??
     SESSION_DURATION.default;
-  const serialNumber = reader.string('SerialNumber', { min: 9, max: 256, pattern: /[\w+=/:,.@-]+/ });
-  const tokenCode = reader.string('TokenCode', { min: 6, max: 6, pattern: /\d+/ });
+  // The patterns of STS's model (botocore's sts/2011-06-15), as a ValidationError prints them (boto/botocore#1567).
+  const serialNumber = reader.string('SerialNumber', { min: 9, max: 256, pattern: /[\w+=/:,.@-]*/ });
+  const tokenCode = reader.string('TokenCode', { min: 6, max: 6, pattern: /[\d]*/ });
   reader.check();
   if (caller.key === null) throw accessDenied('Cannot call GetSessionToken with session credentials');
-  // Any well-formed MFA code is taken as valid: the emulator has no MFA devices.
-  const session = state.addSession(
-    caller.key,
-    new Date(now.getTime() + duration * 1000),
-    serialNumber !== undefined && tokenCode !== undefined,
-  );
+  // The code is checked against the caller's devices (mfa.ts); a refused one makes no session.
+  // Only one of the two given is taken as neither, as before devices existed: AWS's answer to
+  // that is not on record.
+  const device =
+    serialNumber !== undefined && tokenCode !== undefined
+      ? acceptMfaCode(state, caller.user, serialNumber, tokenCode, now.getTime())
+      : null;
+  const session = state.addSession(caller.key, new Date(now.getTime() + duration * 1000), device !== null, device?.serialNumber ?? null);
   return element(
     'Credentials',
     textElement('AccessKeyId', session.accessKeyId),

@@ -23,6 +23,16 @@ export interface UserInit {
   admin?: boolean;
   /** IAM actions refused with AccessDenied even on the user's own keys, e.g. `iam:DeleteAccessKey`. */
   deniedActions?: string[];
+  /**
+   * Under AWS's "force MFA" example policy (README, "MFA"): without an MFA session every IAM
+   * action but a few self-service ones is refused with an explicit deny. Default false.
+   */
+  forceMfa?: boolean;
+  /**
+   * The ARN an explicit deny names, as AWS names a managed policy's; `null` for a policy without
+   * one (inline). Default `arn:aws:iam::ACCOUNT:policy/Force_MFA`, the name AWS's tutorial uses.
+   */
+  forceMfaPolicyArn?: string | null;
   createDate?: Date | string;
 }
 
@@ -53,7 +63,47 @@ export interface UserView {
   arn: string;
   admin: boolean;
   deniedActions: string[];
+  forceMfa: boolean;
+  /** The policy an explicit deny names; `null` when the user is not forced to MFA or the policy is inline. */
+  forceMfaPolicyArn: string | null;
   createDate: string;
+}
+
+/** `virtual` (an authenticator app), `hardware` (a TOTP token) or `u2f` (a FIDO security key). */
+export type MfaDeviceKind = 'virtual' | 'hardware' | 'u2f';
+
+export interface MfaDeviceInit {
+  userName: string;
+  kind: MfaDeviceKind;
+  /**
+   * In the serial's ARN: for `virtual`, the device name (`arn:aws:iam::ACCOUNT:mfa/NAME`, default
+   * the user name); for `u2f`, the key's name (`…:u2f/user/USER/NAME-…`, default `securitykey`).
+   */
+  name?: string;
+  /** Default: built from `name` as above; for `hardware`, `GAHT` and eight random digits. */
+  serialNumber?: string;
+  /** Default: now. */
+  enableDate?: Date | string;
+  /**
+   * The six-digit codes GetSessionToken accepts from this device now. Default: one random code
+   * (never `000000`), read it from the answer. A `u2f` key has none: it makes no codes.
+   */
+  codes?: string[];
+}
+
+export interface MfaDeviceView {
+  userName: string;
+  serialNumber: string;
+  kind: MfaDeviceKind;
+  enableDate: string;
+  /** The codes it accepts now; each, once used, is refused for the next 30 s. */
+  codes: string[];
+}
+
+export interface MfaCodesInit {
+  serialNumber: string;
+  /** Replaces the accepted codes (six digits each) and forgets which were used: the device's next time step. */
+  codes: string[];
 }
 
 export interface LastUsedView {
@@ -75,8 +125,10 @@ export interface AccessKeyView {
 export interface SessionView {
   accessKeyId: string;
   userName: string;
-  /** The long-term key that called GetSessionToken. */
+  /** The long-term key that called GetSessionToken; it may since have been deactivated or deleted. */
   parentAccessKeyId: string;
+  /** The MFA device whose code made the session, or `null` for a session without MFA. */
+  mfaSerialNumber: string | null;
   expiration: string;
   expired: boolean;
 }
@@ -87,6 +139,8 @@ export interface EmulatorStateView {
   rateLimit: RateLimits;
   users: UserView[];
   accessKeys: AccessKeyView[];
+  /** In creation order, as ListMFADevices answers. */
+  mfaDevices: MfaDeviceView[];
   sessions: SessionView[];
 }
 
@@ -188,6 +242,10 @@ export interface ExpireSessionInit {
 export interface EmulatorControl {
   createUser(init: UserInit): UserView;
   createAccessKey(init: AccessKeyInit): SeededAccessKey;
+  /** Gives a user an enabled MFA device (AWS allows 8 per user). */
+  createMfaDevice(init: MfaDeviceInit): MfaDeviceView;
+  /** Sets which codes a virtual or hardware device accepts now. */
+  setMfaCodes(init: MfaCodesInit): MfaDeviceView;
   getState(): EmulatorStateView;
   getCallLog(): CallLogEntry[];
   clearCallLog(): void;
@@ -199,7 +257,7 @@ export interface EmulatorControl {
   /** Changes the rate limit of the services named; a service given a limit starts with a full bucket. */
   setRateLimit(settings: RateLimitSettings): RateLimits;
   /**
-   * Forget users, keys, sessions, faults and the call log; restore the starting delays and
+   * Forget users, keys, MFA devices, sessions, faults and the call log; restore the starting delays and
    * rate limits, with full buckets.
    */
   reset(): void;

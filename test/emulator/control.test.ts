@@ -19,6 +19,8 @@ describe('the in-process control API', () => {
       arn: 'arn:aws:iam::123456789012:user/team/alice',
       admin: true,
       deniedActions: [],
+      forceMfa: false,
+      forceMfaPolicyArn: null,
       createDate: '2025-05-05T05:05:05Z',
     });
     const key = emulator.createAccessKey({ userName: 'alice', createDate: new Date('2026-01-01T00:00:00Z'), status: 'Inactive' });
@@ -54,6 +56,7 @@ describe('the in-process control API', () => {
     const emulator = await useEmulator({ activationDelayMs: 100 });
     emulator.createUser({ userName: 'alice' });
     const key = emulator.createAccessKey({ userName: 'alice' });
+    emulator.createMfaDevice({ userName: 'alice', kind: 'virtual' });
     await stsClient(emulator, key).send(new GetCallerIdentityCommand({}));
     emulator.injectFault({ kind: 'throttle' });
     emulator.setActivationDelay(5000);
@@ -65,6 +68,7 @@ describe('the in-process control API', () => {
       rateLimit: { iam: null, sts: null },
       users: [],
       accessKeys: [],
+      mfaDevices: [],
       sessions: [],
     });
     expect(emulator.getCallLog()).toEqual([]);

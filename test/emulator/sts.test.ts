@@ -90,14 +90,42 @@ describe('STS actions through the real SDK', () => {
     expect((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(403);
   });
 
-  it('session credentials made with an MFA code may call IAM', async () => {
+  it('session credentials made with a code of the user’s MFA device may call IAM', async () => {
     const emulator = await useEmulator();
     const alice = seedUser(emulator, 'alice');
+    const device = emulator.createMfaDevice({ userName: 'alice', kind: 'virtual' });
     const out = await stsClient(emulator, alice.credentials).send(
-      new GetSessionTokenCommand({ SerialNumber: 'arn:aws:iam::123456789012:mfa/alice', TokenCode: '123456' }),
+      new GetSessionTokenCommand({ SerialNumber: 'arn:aws:iam::123456789012:mfa/alice', TokenCode: device.codes[0] }),
     );
     const me = await iamClient(emulator, sessionCredentials(out)).send(new GetUserCommand({}));
     expect(me.User?.UserName).toBe('alice');
+    expect(emulator.getState().sessions).toEqual([expect.objectContaining({ mfaSerialNumber: device.serialNumber })]);
+  });
+
+  it('an MFA serial and code are checked: any six digits for any serial no longer make an MFA session', async () => {
+    const emulator = await useEmulator();
+    const alice = seedUser(emulator, 'alice');
+    const error = await failure(
+      stsClient(emulator, alice.credentials).send(
+        new GetSessionTokenCommand({ SerialNumber: 'arn:aws:iam::123456789012:mfa/alice', TokenCode: '123456' }),
+      ),
+    );
+    expect(error.name).toBe('AccessDenied');
+    expect(emulator.getState().sessions).toEqual([]);
+  });
+
+  it('a TokenCode or SerialNumber of the wrong shape is a ValidationError with STS’s patterns', async () => {
+    const emulator = await useEmulator();
+    const alice = seedUser(emulator, 'alice');
+    const error = await failure(
+      stsClient(emulator, alice.credentials).send(new GetSessionTokenCommand({ SerialNumber: 'GAHT 1234 5678', TokenCode: '12a456' })),
+    );
+    expect(error.name).toBe('ValidationError');
+    expect(error.message).toBe(
+      "2 validation errors detected: Value 'GAHT 1234 5678' at 'serialNumber' failed to satisfy constraint: " +
+        'Member must satisfy regular expression pattern: [\\w+=/:,.@-]*; ' +
+        "Value '12a456' at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\d]*",
+    );
   });
 
   it('an expired session token is ExpiredToken; a wrong or missing one is InvalidClientTokenId', async () => {
