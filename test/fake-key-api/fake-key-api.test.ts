@@ -212,6 +212,80 @@ describe('authentication', () => {
   });
 });
 
+describe('MFA (issue 13), as the emulator', () => {
+  const explicitDeny = (action: string) =>
+    `User: arn:aws:iam::123456789012:user/erin is not authorized to perform: ${action} on resource: user erin ` +
+    'with an explicit deny in an identity-based policy: arn:aws:iam::123456789012:policy/Force_MFA';
+
+  function forcedErin() {
+    const fixture = setup();
+    fixture.control.createUser({ userName: 'erin', forceMfa: true });
+    const erin = fixture.control.createAccessKey({ userName: 'erin' });
+    const device = fixture.control.createMfaDevice({ userName: 'erin', kind: 'virtual', codes: ['123456'] });
+    return { ...fixture, erin, device };
+  }
+
+  it('denies every key action of a force-MFA user without MFA, explicitly, while STS still answers', async () => {
+    const { keyApi, erin, as, control } = forcedErin();
+    const calls = {
+      'iam:ListAccessKeys': () => keyApi.listAccessKeys(as(erin)),
+      'iam:CreateAccessKey': () => keyApi.createAccessKey(as(erin)),
+      'iam:UpdateAccessKey': () => keyApi.updateAccessKey(as(erin), erin.accessKeyId, 'Inactive'),
+      'iam:DeleteAccessKey': () => keyApi.deleteAccessKey(as(erin), erin.accessKeyId),
+      'iam:GetAccessKeyLastUsed': () => keyApi.getAccessKeyLastUsed(as(erin), erin.accessKeyId),
+    };
+    for (const [action, call] of Object.entries(calls)) {
+      const error = await failure(call());
+      expect(error, action).toBeInstanceOf(IAMServiceException);
+      expect(error, action).toMatchObject({ name: 'AccessDenied', message: explicitDeny(action) });
+      expect(error.$metadata?.httpStatusCode).toBe(403);
+    }
+    expect((await keyApi.getCallerIdentity(as(erin))).userName).toBe('erin');
+    expect(control.getState().accessKeys.map((key) => key.status)).toEqual(['Active', 'Active']);
+    expect(control.getState().users.find((user) => user.userName === 'erin')).toMatchObject({
+      forceMfa: true,
+      forceMfaPolicyArn: 'arn:aws:iam::123456789012:policy/Force_MFA',
+    });
+  });
+
+  it('makes a session from a right code only, once per 30 s, and that session outlives the key it came from', async () => {
+    const { keyApi, erin, device, as, control, clock } = forcedErin();
+    expect(() => control.createSession({ accessKeyId: erin.accessKeyId, serialNumber: device.serialNumber, tokenCode: '000000' })).toThrow(
+      expect.objectContaining({ name: 'AccessDenied', message: 'MultiFactorAuthentication failed with invalid MFA one time pass code.' }),
+    );
+    expect(control.getState().sessions).toEqual([]);
+    const session = control.createSession({ accessKeyId: erin.accessKeyId, serialNumber: device.serialNumber, tokenCode: '123456' });
+    expect(() => control.createSession({ accessKeyId: erin.accessKeyId, serialNumber: device.serialNumber, tokenCode: '123456' })).toThrow(
+      /invalid MFA one time pass code/,
+    );
+    clock.advance(30_000);
+    control.createSession({ accessKeyId: erin.accessKeyId, serialNumber: device.serialNumber, tokenCode: '123456' });
+
+    const fresh = await keyApi.createAccessKey(as(session));
+    await keyApi.deleteAccessKey(as(session), erin.accessKeyId);
+    expect((await keyApi.listAccessKeys(as(session))).keys.map((key) => key.accessKeyId)).toEqual([fresh.accessKeyId]);
+    expect(control.getState().sessions[0]).toMatchObject({ parentAccessKeyId: erin.accessKeyId, mfa: true, mfaSerialNumber: device.serialNumber });
+  });
+
+  it('cannot validate a U2F key or a device of another user, and lists devices in getState', () => {
+    const { control, erin } = forcedErin();
+    const key = control.createMfaDevice({ userName: 'erin', kind: 'u2f' });
+    const alices = control.createMfaDevice({ userName: 'alice', kind: 'hardware', codes: ['123456'] });
+    for (const serialNumber of [key.serialNumber, alices.serialNumber]) {
+      expect(() => control.createSession({ accessKeyId: erin.accessKeyId, serialNumber, tokenCode: '123456' })).toThrow(
+        /unable to validate MFA code\. {2}Please verify your MFA serial number/,
+      );
+    }
+    expect(control.setMfaCodes({ serialNumber: alices.serialNumber, codes: ['654321'] }).codes).toEqual(['654321']);
+    expect(control.getState().mfaDevices.map((device) => [device.userName, device.kind])).toEqual([
+      ['erin', 'virtual'],
+      ['erin', 'u2f'],
+      ['alice', 'hardware'],
+    ]);
+    expect(control.getState().mfaDevices[0]?.enableDate).toEqual(new Date('2026-11-24T07:00:00Z'));
+  });
+});
+
 describe('activation delay', () => {
   it('refuses a new key per service until the injected clock has passed each delay, without waiting', async () => {
     const { keyApi, alice, as, clock } = setup({ activationDelayMs: { sts: 1_000, iam: 5_000 } });

@@ -1,6 +1,6 @@
 import { GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { startEmulator } from '../../emulator/index.js';
+import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { getAwsErrorCode, isKeyRefused, isNetworkOrTimeout, isRetryableAwsError, isServerFault, isThrottling } from '../../src/aws/errors.js';
 import type { AwsCredentials, CallContext, KeyApi } from '../../src/aws/key-api.js';
 import { createSdkKeyApi } from '../../src/aws/sdk-key-api.js';
@@ -37,9 +37,12 @@ interface LoggedCall {
 interface Backend {
   readonly name: string;
   readonly keyApi: KeyApi;
-  createUser(userName: string, init?: { admin?: boolean; deniedActions?: string[] }): void;
+  createUser(userName: string, init?: { admin?: boolean; deniedActions?: string[]; forceMfa?: boolean }): void;
   seedKey(userName: string): AwsCredentials;
-  /** GetSessionToken for the parent key's user. */
+  /**
+   * GetSessionToken for the parent key's user; with MFA, a code of the user's virtual device
+   * (made on first use), a fresh code each time since a code may not be used twice.
+   */
   createSession(parent: AwsCredentials, mfa: boolean): Promise<AwsCredentials>;
   expireSession(accessKeyId: string): void;
   setActivationDelay(ms: number): void;
@@ -51,6 +54,20 @@ interface Backend {
   callLog(): LoggedCall[];
   goOffline(): Promise<void>;
 }
+
+/** A fresh code of the key's user's virtual MFA device, which is made on first use. */
+function mfaCodeOf(emulator: Emulator, accessKeyId: string): { SerialNumber: string; TokenCode: string } {
+  const state = emulator.getState();
+  const userName = state.accessKeys.find((key) => key.accessKeyId === accessKeyId)?.userName ?? '';
+  const serialNumber =
+    state.mfaDevices.find((device) => device.userName === userName)?.serialNumber ??
+    emulator.createMfaDevice({ userName, kind: 'virtual' }).serialNumber;
+  const [code = ''] = emulator.setMfaCodes({ serialNumber, codes: [freshCode()] }).codes;
+  return { SerialNumber: serialNumber, TokenCode: code };
+}
+
+let lastCode = 100_000;
+const freshCode = (): string => String((lastCode += 1));
 
 async function startEmulatorBackend(): Promise<Backend> {
   const emulator = await startEmulator({
@@ -84,7 +101,7 @@ async function startEmulatorBackend(): Promise<Backend> {
     async createSession(parent, mfa) {
       const sts = new STSClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials: parent, maxAttempts: 1 });
       try {
-        const mfaCode = mfa ? { SerialNumber: `arn:aws:iam::${emulator.accountId}:mfa/device`, TokenCode: '123456' } : {};
+        const mfaCode = mfa ? mfaCodeOf(emulator, parent.accessKeyId) : {};
         const { Credentials: session } = await sts.send(new GetSessionTokenCommand(mfaCode));
         if (session?.AccessKeyId === undefined || session.SecretAccessKey === undefined || session.SessionToken === undefined) {
           throw new Error('GetSessionToken answered without credentials');
@@ -119,7 +136,16 @@ function createFakeBackend(): Backend {
       const { accessKeyId, secretAccessKey } = control.createAccessKey({ userName, createDate: SEEDED_DATE });
       return { accessKeyId, secretAccessKey };
     },
-    createSession: async (parent, mfa) => control.createSession({ accessKeyId: parent.accessKeyId, mfa }),
+    async createSession(parent, mfa) {
+      if (!mfa) return control.createSession({ accessKeyId: parent.accessKeyId });
+      const state = control.getState();
+      const userName = state.accessKeys.find((key) => key.accessKeyId === parent.accessKeyId)?.userName ?? '';
+      const serialNumber =
+        state.mfaDevices.find((device) => device.userName === userName)?.serialNumber ??
+        control.createMfaDevice({ userName, kind: 'virtual' }).serialNumber;
+      const [tokenCode = ''] = control.setMfaCodes({ serialNumber, codes: [freshCode()] }).codes;
+      return control.createSession({ accessKeyId: parent.accessKeyId, serialNumber, tokenCode });
+    },
     expireSession: (accessKeyId) => control.expireSession(accessKeyId),
     setActivationDelay(ms) {
       activationDelayMs = ms;
@@ -252,6 +278,27 @@ const script: Step[] = [
   call('a session with a wrong secret', 'SignatureDoesNotMatch', (r) => r.api.getCallerIdentity(r.as('bobSession', { secretAccessKey: WRONG_SECRET }))),
   setup('the session expires', (r) => r.backend.expireSession(r.id('bobSession'))),
   call('an expired session', 'ExpiredToken', (r) => r.api.getCallerIdentity(r.as('bobSession'))),
+
+  // Issue 13: AWS's force-MFA policy. The explicit deny's wording is what keyup decides on.
+  setup('erin is under the force-MFA policy', (r) => {
+    r.backend.createUser('erin', { forceMfa: true });
+    r.creds.set('erin', r.backend.seedKey('erin'));
+  }),
+  call('her key still names her to STS', 'ok', (r) => r.api.getCallerIdentity(r.as('erin'))),
+  call('listing her keys without MFA is denied explicitly', 'AccessDenied', (r) => r.api.listAccessKeys(r.as('erin'))),
+  call('creating a key without MFA is denied explicitly', 'AccessDenied', (r) => r.api.createAccessKey(r.as('erin'))),
+  call('deactivating without MFA is denied explicitly', 'AccessDenied', (r) => r.api.updateAccessKey(r.as('erin'), r.id('erin'), 'Inactive')),
+  call('deleting without MFA is denied explicitly', 'AccessDenied', (r) => r.api.deleteAccessKey(r.as('erin'), r.id('erin'))),
+  call('last use without MFA is denied explicitly', 'AccessDenied', (r) => r.api.getAccessKeyLastUsed(r.as('erin'), r.id('erin'))),
+  setup('erin takes a session with a code of her device', async (r) => {
+    r.creds.set('erinMfa', await r.backend.createSession(r.creds.get('erin')!, true));
+  }),
+  call('with MFA she lists her keys', 'ok', (r) => r.api.listAccessKeys(r.as('erinMfa'))),
+  call('with MFA she creates a key', 'ok', (r) => r.api.createAccessKey(r.as('erinMfa')), { save: 'erin2' }),
+  call('with MFA she deletes the key the session came from', 'ok', (r) => r.api.deleteAccessKey(r.as('erinMfa'), r.id('erin'))),
+  call('the session outlives that key', 'ok', (r) => r.api.listAccessKeys(r.as('erinMfa'))),
+  call('the deleted key itself is refused', 'InvalidClientTokenId', (r) => r.api.getCallerIdentity(r.as('erin'))),
+  call("the new key is denied as the old one was, until it gets its own session", 'AccessDenied', (r) => r.api.listAccessKeys(r.as('erin2'))),
 
   setup('IAM throttles one ListAccessKeys', (r) => r.backend.injectFault('throttle', 'ListAccessKeys')),
   call('throttled', 'Throttling', (r) => r.api.listAccessKeys(r.as('alice'))),

@@ -2,7 +2,6 @@ import { IAMServiceException, LimitExceededException, NoSuchEntityException } fr
 import { STSServiceException } from '@aws-sdk/client-sts';
 import { HttpResponse } from '@smithy/protocol-http';
 import {
-  accessDenied,
   accessKeyLimitExceeded,
   AwsError,
   expiredToken,
@@ -14,13 +13,15 @@ import {
   signatureDoesNotMatch,
   throttling,
 } from '../../emulator/aws-errors.js';
-import { readRateLimitSettings } from '../../emulator/control.js';
-import { ACCESS_KEYS_PER_USER, qualifyIamAction } from '../../emulator/iam-actions.js';
+import { addMfaDevice, readRateLimitSettings, replaceMfaCodes } from '../../emulator/control.js';
+import { ACCESS_KEYS_PER_USER } from '../../emulator/iam-actions.js';
 import { createRequestId } from '../../emulator/ids.js';
+import { acceptMfaCode } from '../../emulator/mfa.js';
 import { ACCESS_KEY_ID, ParamReader, USER_NAME } from '../../emulator/params.js';
+import { authorizeIam, qualifyIamAction } from '../../emulator/policy.js';
 import { NO_RATE_LIMITS, RateLimiter } from '../../emulator/rate-limit.js';
-import { EmulatorState, type AccessKey, type User } from '../../emulator/state.js';
-import type { ActivationDelays, RateLimits, RateLimitSettings, ServiceName } from '../../emulator/types.js';
+import { EmulatorState, type AccessKey, type MfaDevice, type User } from '../../emulator/state.js';
+import type { ActivationDelays, MfaCodesInit, MfaDeviceInit, MfaDeviceKind, RateLimits, RateLimitSettings, ServiceName } from '../../emulator/types.js';
 import { parseUserArn } from '../../src/aws/arn.js';
 import type { AccessKeyInfo, AccessKeyStatus, CallContext, KeyApi } from '../../src/aws/key-api.js';
 
@@ -96,6 +97,13 @@ export interface FakeUserInit {
   admin?: boolean;
   /** IAM actions refused with AccessDenied even on the user's own keys, e.g. `iam:DeleteAccessKey`. */
   deniedActions?: readonly string[];
+  /**
+   * Under AWS's force-MFA policy, as the emulator's (emulator/README.md, "MFA"): without an MFA
+   * session every KeyApi IAM call is refused with an explicit deny. Default false.
+   */
+  forceMfa?: boolean;
+  /** The policy that deny names; `null` for an inline one. Default `arn:aws:iam::ACCOUNT:policy/Force_MFA`. */
+  forceMfaPolicyArn?: string | null;
 }
 
 export interface FakeAccessKeyInit {
@@ -122,10 +130,26 @@ export interface FakeSeededKey {
 export interface FakeSessionInit {
   /** The long-term key that "called" GetSessionToken. */
   accessKeyId: string;
-  /** Made with an MFA code: only such sessions may call IAM. Default false. */
+  /** Made with an MFA code, without checking one: only such sessions may call IAM. Default false. */
   mfa?: boolean;
+  /**
+   * With `tokenCode`: a session made with this device's code, checked as the emulator's
+   * GetSessionToken checks it (emulator/mfa.ts); a refused code throws STS's AccessDenied.
+   */
+  serialNumber?: string;
+  tokenCode?: string;
   /** Default 43,200 (12 hours), as STS. */
   durationSeconds?: number;
+}
+
+/** A device as the emulator's `createMfaDevice` answers it, with the fake's dates. */
+export interface FakeMfaDeviceView {
+  readonly userName: string;
+  readonly serialNumber: string;
+  readonly kind: MfaDeviceKind;
+  /** In IAM's clock, whole seconds. */
+  readonly enableDate: Date;
+  readonly codes: readonly string[];
 }
 
 /** Session credentials (`ASIA…`), usable as they are to sign calls. */
@@ -142,7 +166,16 @@ export interface FakeStateView {
   readonly activationDelayMs: ActivationDelays;
   readonly skewMs: number;
   readonly rateLimit: RateLimits;
-  readonly users: readonly { userName: string; userId: string; path: string; arn: string; admin: boolean; deniedActions: string[] }[];
+  readonly users: readonly {
+    userName: string;
+    userId: string;
+    path: string;
+    arn: string;
+    admin: boolean;
+    deniedActions: string[];
+    forceMfa: boolean;
+    forceMfaPolicyArn: string | null;
+  }[];
   /** In creation order, as ListAccessKeys answers. */
   readonly accessKeys: readonly {
     accessKeyId: string;
@@ -152,7 +185,18 @@ export interface FakeStateView {
     createDate: Date;
     lastUsed: { date: Date; serviceName: ServiceName; region: string } | null;
   }[];
-  readonly sessions: readonly { accessKeyId: string; userName: string; parentAccessKeyId: string; mfa: boolean; expiration: Date; expired: boolean }[];
+  /** In creation order, as ListMFADevices answers. */
+  readonly mfaDevices: readonly FakeMfaDeviceView[];
+  readonly sessions: readonly {
+    accessKeyId: string;
+    userName: string;
+    /** It may since have been deactivated or deleted: the session works on, as AWS's. */
+    parentAccessKeyId: string;
+    mfa: boolean;
+    mfaSerialNumber: string | null;
+    expiration: Date;
+    expired: boolean;
+  }[];
 }
 
 export interface FakeKeyApiInit {
@@ -190,6 +234,10 @@ export interface FakeKeyApiControl {
   setRateLimit(settings: RateLimitSettings): RateLimits;
   createUser(init: FakeUserInit): void;
   createAccessKey(init: FakeAccessKeyInit): FakeSeededKey;
+  /** As the emulator's: a virtual, hardware or U2F device; `enableDate` defaults to IAM's now. */
+  createMfaDevice(init: MfaDeviceInit): FakeMfaDeviceView;
+  /** As the emulator's: the codes a device accepts now, and none of them used yet. */
+  setMfaCodes(init: MfaCodesInit): FakeMfaDeviceView;
   /** What GetSessionToken would give the key's user. */
   createSession(init: FakeSessionInit): FakeSessionCredentials;
   expireSession(accessKeyId: string): void;
@@ -318,6 +366,8 @@ interface Caller {
   readonly user: User;
   /** null for session credentials: only long-term keys record their last use. */
   readonly key: AccessKey | null;
+  /** Signed by a session made with MFA: `aws:MultiFactorAuthPresent`. */
+  readonly mfa: boolean;
 }
 
 interface Fault {
@@ -393,7 +443,7 @@ export function createFakeKeyApi({
       if (token !== undefined) throw invalidClientTokenId();
       const user = ownerOf(key.userName);
       if (secretAccessKey !== key.secret) throw signatureDoesNotMatch();
-      return { user, key };
+      return { user, key, mfa: false };
     }
     const session = state.sessions.get(accessKeyId);
     if (session !== undefined) {
@@ -403,21 +453,14 @@ export function createFakeKeyApi({
       if (secretAccessKey !== session.secret) throw signatureDoesNotMatch();
       // AWS refuses IAM calls made with GetSessionToken credentials that carry no MFA.
       if (service === 'iam' && !session.mfa) throw invalidClientTokenId();
-      return { user, key: null };
+      return { user, key: null, mfa: session.mfa };
     }
     throw invalidClientTokenId();
   }
 
-  /** The emulator's permission model: own keys, an admin anyone's, denied actions never. */
+  /** The emulator's own permission model (emulator/policy.ts): the force-MFA deny, own keys, an admin anyone's. */
   function authorize(caller: Caller, action: FakeAction, targetUserName: string): void {
-    const qualified = qualifyIamAction(action);
-    const { user } = caller;
-    if (user.deniedActions.has(qualified) || !(user.admin || user.name === targetUserName)) {
-      throw accessDenied(
-        `User: ${user.arn} is not authorized to perform: ${qualified} on resource: user ${targetUserName} ` +
-          `because no identity-based policy allows the ${qualified} action`,
-      );
-    }
+    authorizeIam({ user: caller.user, mfa: caller.mfa, action, targetUserName });
   }
 
   function resolveTarget(caller: Caller, action: FakeAction, userName: string | undefined): User {
@@ -620,6 +663,13 @@ export function createFakeKeyApi({
   };
 
   const viewFault = (fault: Fault): FakeFaultView => ({ ...fault });
+  const viewMfaDevice = (device: MfaDevice): FakeMfaDeviceView => ({
+    userName: device.userName,
+    serialNumber: device.serialNumber,
+    kind: device.kind,
+    enableDate: device.enableDate,
+    codes: [...device.codes],
+  });
 
   const control: FakeKeyApiControl = {
     accountId,
@@ -637,11 +687,11 @@ export function createFakeKeyApi({
 
     setRateLimit: (settings) => rateLimiter.set(readRateLimitSettings(settings)),
 
-    createUser({ userName, path = '/', admin = false, deniedActions = [] }) {
+    createUser({ userName, path = '/', admin = false, deniedActions = [], forceMfa = false, forceMfaPolicyArn = `arn:aws:iam::${accountId}:policy/Force_MFA` }) {
       if (!new RegExp(`^(?:${USER_NAME.source})$`).test(userName) || userName.length > 128) throw new Error(`userName '${userName}' is not a valid IAM user name.`);
       if (state.users.has(userName)) throw new Error(`The user ${userName} already exists.`);
       if (!IAM_PATH.test(path)) throw new Error(`path '${path}' must start and end with '/'.`);
-      state.addUser({ name: userName, path, admin, deniedActions: deniedActions.map(qualifyIamAction), createDate: iamNow() });
+      state.addUser({ name: userName, path, admin, deniedActions: deniedActions.map(qualifyIamAction), forceMfa, forceMfaPolicyArn, createDate: iamNow() });
     },
 
     createAccessKey({ userName, createDate, status = 'Active', accessKeyId, secretAccessKey }) {
@@ -663,10 +713,29 @@ export function createFakeKeyApi({
       return { accessKeyId: key.id, secretAccessKey: key.secret, userName, status, createDate: key.createDate };
     },
 
-    createSession({ accessKeyId, mfa = false, durationSeconds = SESSION_DEFAULT_SECONDS }) {
+    createMfaDevice: (init) => viewMfaDevice(addMfaDevice(state, init, iamNow())),
+
+    setMfaCodes: (init) => viewMfaDevice(replaceMfaCodes(state, init)),
+
+    createSession({ accessKeyId, mfa = false, serialNumber, tokenCode, durationSeconds = SESSION_DEFAULT_SECONDS }) {
       const parent = state.accessKeys.get(accessKeyId);
       if (parent === undefined) throw new Error(`No long-term key has the id ${accessKeyId}.`);
-      const session = state.addSession(parent, new Date(iamNow().getTime() + durationSeconds * 1000), mfa);
+      let device: MfaDevice | null = null;
+      if (serialNumber !== undefined && tokenCode !== undefined) {
+        try {
+          // The 30-second reuse window runs on IAM's clock, as the emulator's runs on its own.
+          device = acceptMfaCode(state, ownerOf(parent.userName), serialNumber, tokenCode, iamNow().getTime());
+        } catch (error) {
+          if (error instanceof AwsError) throw toSdkError('sts', error, iamNow());
+          throw error;
+        }
+      }
+      const session = state.addSession(
+        parent,
+        new Date(iamNow().getTime() + durationSeconds * 1000),
+        mfa || device !== null,
+        device?.serialNumber ?? null,
+      );
       return { accessKeyId: session.accessKeyId, secretAccessKey: session.secret, sessionToken: session.token, expiration: session.expiration };
     },
 
@@ -690,6 +759,8 @@ export function createFakeKeyApi({
           arn: user.arn,
           admin: user.admin,
           deniedActions: [...user.deniedActions],
+          forceMfa: user.forceMfa,
+          forceMfaPolicyArn: user.forceMfaPolicyArn,
         })),
         accessKeys: [...state.accessKeys.values()].map((key) => ({
           accessKeyId: key.id,
@@ -699,11 +770,13 @@ export function createFakeKeyApi({
           createDate: key.createDate,
           lastUsed: key.lastUsed === null ? null : { ...key.lastUsed },
         })),
+        mfaDevices: [...state.mfaDevices.values()].map(viewMfaDevice),
         sessions: [...state.sessions.values()].map((session) => ({
           accessKeyId: session.accessKeyId,
           userName: session.userName,
           parentAccessKeyId: session.parentAccessKeyId,
           mfa: session.mfa,
+          mfaSerialNumber: session.mfaSerialNumber,
           expiration: session.expiration,
           expired: iamTime >= session.expiration.getTime(),
         })),
