@@ -43,6 +43,8 @@ export type ErrorCode =
   | 'aws-unavailable'
   /** The old key could not be retired yet; the new key is in place. */
   | 'retire-pending'
+  /** A post_rotate hook failed; the old key stays in service until the hooks succeed. */
+  | 'hook-failed'
   /** The rotation was stopped on purpose (shutdown); it resumes from its journal. */
   | 'aborted'
   /** IAM demands MFA for key changes. */

@@ -12,6 +12,7 @@ import { createDesktopNotifier } from './notify/desktop.js';
 import { NotificationStore } from './notify/memory-store.js';
 import { Notifications } from './notify/notifications.js';
 import { formatOutcome, getExitCode } from './present/outcome-lines.js';
+import { createHookRunner } from './rotation/hooks.js';
 import { sweepLeftovers } from './sweep-leftovers.js';
 
 export interface RunOnceInit {
@@ -60,6 +61,7 @@ export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
       loadKeyApi: async () => init.keyApi ?? (await import('./aws/sdk-key-api.js')).createSdkKeyApi(),
       ...(readRegion(env) === undefined ? {} : { region: readRegion(env) }),
       ...(init.verifyInit === undefined ? {} : { verifyInit: init.verifyInit }),
+      runHook: createHookRunner({ home, env: { ...env } }),
     });
     const outcomes = await engine.run(init.signal === undefined ? {} : { signal: init.signal });
     await notify(outcomes, config, paths.stateDir, env, (sentence) => logger.warn(sentence));

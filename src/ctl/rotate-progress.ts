@@ -71,6 +71,14 @@ export class RotationReporter {
       case 'write':
         if (data.profiles != null) return this.line(profile, str(data.profiles) === profile ? 'credentials file updated' : `credentials file updated (${str(data.profiles)})`);
         return this.note(profile, text);
+      case 'hook': {
+        // One line when a hook starts and one with its result, its time included.
+        const hook = `hook ${num(data.index) ?? '?'}/${num(data.of) ?? '?'} ${str(data.hook) ?? ''}`.trimEnd();
+        const seconds = num(data.elapsed_ms) === undefined ? '' : ` (${((num(data.elapsed_ms) ?? 0) / 1000).toFixed(1)} s)`;
+        if (data.ok === true) return this.line(profile, `${hook}: done${seconds}`);
+        if (data.ok === false) return this.line(profile, `${hook}: failed${seconds}: ${text.replace(/^.*failed after [\d.]+ s: /, '').replace(/\.$/, '')}`);
+        return this.line(profile, `running ${hook}…`);
+      }
       case 'retire':
         if (data.old_key_id != null) return this.line(profile, `old key ${mask(data.old_key_id)} ${data.action === 'deactivate' ? 'deactivated' : 'deleted'}`);
         return this.note(profile, text);

@@ -13,6 +13,7 @@ import { readVersion } from '../version.js';
 import { Daemon } from './daemon.js';
 import { createDesktopNotifier } from '../notify/desktop.js';
 import { NotificationStore } from '../notify/memory-store.js';
+import { createHookRunner } from '../rotation/hooks.js';
 import { createHandlers } from './handlers.js';
 import { createScheduler } from './scheduler.js';
 import { StateStore } from './state-store.js';
@@ -62,6 +63,7 @@ export async function runDaemon(init: RunDaemonInit): Promise<ExitCode> {
     loadKeyApi: async () => init.keyApi ?? (await import('../aws/sdk-key-api.js')).createSdkKeyApi({ env }),
     ...(region === undefined || region === '' ? {} : { region }),
     initialViews: saved.views,
+    runHook: createHookRunner({ home, env: { ...env } }),
   });
   const version = readVersion();
   const daemon = new Daemon({

@@ -10,6 +10,7 @@ import { describeCause, type Logger } from '../log.js';
 import type { KeyupPaths } from '../paths.js';
 import { History } from '../rotation/history.js';
 import { Journal } from '../rotation/journal.js';
+import type { HookRunner } from '../rotation/hooks.js';
 import { KeyLocks, type KeyLocksInit } from '../rotation/lock.js';
 import { Rotator, type RotationSettings, type RotatorDeps } from '../rotation/rotator.js';
 import { createCredentialsFile } from '../rotation/store-adapter.js';
@@ -31,6 +32,8 @@ export interface EngineInit {
   /** STS's region (`AWS_REGION`); IAM is global. */
   region?: string;
   verifyInit?: RotatorDeps['verifyInit'];
+  /** Runs `post_rotate` hooks; the composition root makes it (child processes in the user's HOME). */
+  runHook?: HookRunner;
   retryInit?: RotatorDeps['retryInit'];
   /** How many profiles rotate at once. Default {@link DEFAULT_CONCURRENCY}. */
   concurrency?: number;
@@ -359,6 +362,7 @@ export class Engine {
       ...(this.init.region === undefined ? {} : { region: this.init.region }),
       ...(this.init.verifyInit === undefined ? {} : { verifyInit: this.init.verifyInit }),
       ...(this.init.retryInit === undefined ? {} : { retryInit: this.init.retryInit }),
+      ...(this.init.runHook === undefined ? {} : { runHook: this.init.runHook }),
     });
   }
 }
@@ -366,7 +370,15 @@ export class Engine {
 function toRotationSettings(profile: ProfileConfig): RotationSettings {
   const { maxAgeDays, warnAgeDays, oldKey, deferOnSessions } = profile.settings;
   const managedBy = profile.source.kind === 'file' ? 'config' : profile.source.kind === 'env' ? 'env' : 'default';
-  return { maxAgeDays, warnAgeDays, oldKey, deferOnSessions, managedBy, ...(profile.manageWith === undefined ? {} : { manageWith: profile.manageWith }) };
+  return {
+    maxAgeDays,
+    warnAgeDays,
+    oldKey,
+    deferOnSessions,
+    managedBy,
+    postRotate: profile.settings.postRotate,
+    ...(profile.manageWith === undefined ? {} : { manageWith: profile.manageWith }),
+  };
 }
 
 /** Runs `work` on every item, at most `limit` at a time. */

@@ -11,6 +11,7 @@ import { getErrorCode, readText, syncFolder, syncHandle, writeInPrivateDir, type
  * - `created`: the new key and its secret are on disk; nothing else knows them yet.
  * - `verified`: STS accepted the new key as the same user.
  * - `written`: the credentials file held the new key; the old key may still be active.
+ * - `hooked`: every `post_rotate` hook has run with the new key; only retirement is left.
  * - `retired`: the old key is gone and the rotation is over. The entry is kept for a while as the
  *   safety copy of the new secret: a program that read the file before keyup's write and saves its
  *   stale copy after it (an editor, a dotfile sync) would otherwise destroy the only copy of a key
@@ -26,7 +27,7 @@ import { getErrorCode, readText, syncFolder, syncHandle, writeInPrivateDir, type
  *   file holds as `written` (the rotator's `reachedStep`): it neither verifies it again nor could
  *   ever undo it. A write another program clobbered since is applied again, as from `written`.
  */
-export type JournalStep = 'creating' | 'created' | 'verified' | 'written' | 'retired';
+export type JournalStep = 'creating' | 'created' | 'verified' | 'written' | 'hooked' | 'retired';
 
 export interface JournalUser {
   readonly name: string;
@@ -61,6 +62,8 @@ export interface JournalEntry {
   readonly knownKeyIds?: readonly string[];
   /** Absent when IAM's clock was unknown: then no key is ever taken for keyup's own. */
   readonly createWindow?: CreateWindow;
+  /** The `post_rotate` hooks, as configured when the rotation began (a resumed rotation runs these). */
+  readonly hooks?: readonly { readonly command: string; readonly argv: readonly string[] }[];
   /** When the old key was retired, by this machine's clock (the safety copy is kept a while after). */
   readonly retiredAt?: string;
   readonly newKey?: {
@@ -70,7 +73,7 @@ export interface JournalEntry {
   };
 }
 
-const STEPS: readonly JournalStep[] = ['creating', 'created', 'verified', 'written', 'retired'];
+const STEPS: readonly JournalStep[] = ['creating', 'created', 'verified', 'written', 'hooked', 'retired'];
 
 /** File names stay well under every file system's 255-byte limit; longer names are hashed. */
 const MAX_NAME_BYTES = 160;

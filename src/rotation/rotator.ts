@@ -16,6 +16,7 @@ import type { CreateWindow, Journal, JournalEntry } from './journal.js';
 import type { KeyLocks } from './lock.js';
 import { assessKeyAge } from './policy.js';
 import { findActiveSession } from './sessions.js';
+import type { Hook, HookRunner } from './hooks.js';
 import { KeyNotVerifiedError, verifyNewKey, type VerifyAttempt, type VerifyInit } from './verify.js';
 
 /** The settings of one managed profile that rotation uses (see the `[keyup]` keys of SPEC). */
@@ -32,6 +33,8 @@ export interface RotationSettings {
    * what to change.
    */
   readonly managedBy?: 'config' | 'env' | 'default';
+  /** `post_rotate`: run, in order, once the new key is in place and before the old one is retired. */
+  readonly postRotate?: readonly Hook[];
 }
 
 export interface RotateRequest {
@@ -66,6 +69,8 @@ export interface RotatorDeps {
   /** For every IAM call but verification. */
   retryInit?: Omit<RetryInit, 'sleep' | 'random'>;
   verifyInit?: Pick<VerifyInit, 'consecutive' | 'timeoutMs' | 'confirmDelayMs' | 'initialDelayMs' | 'maxDelayMs'>;
+  /** Runs `post_rotate` hooks (child processes); without it a rotation with hooks fails before retiring. */
+  runHook?: HookRunner;
 }
 
 /**
@@ -368,6 +373,8 @@ export class Rotator {
       oldKeyId: checked.keyId,
       knownKeyIds: listing.keys.map((key) => key.accessKeyId),
       ...(request.settings.manageWith === undefined ? {} : { manageWith: request.settings.manageWith }),
+      // Fixed when the rotation begins, like old_key: a resumed rotation runs the same hooks.
+      ...(request.settings.postRotate === undefined || request.settings.postRotate.length === 0 ? {} : { hooks: request.settings.postRotate.map(({ command, argv }) => ({ command, argv: [...argv] })) }),
     };
     let latest = listing;
     let created: NewAccessKey | undefined;
@@ -462,6 +469,14 @@ export class Rotator {
     run.signal?.throwIfAborted();
     const holders = await this.confirmInPlace(entry, fresh, run);
     run.signal?.throwIfAborted();
+    if (entry.hooks !== undefined && entry.hooks.length > 0 && entry.step !== 'hooked') {
+      // Before the old key goes: whatever the hooks carry the new key to switches while the old
+      // key still works. Recorded once they all succeeded, so a crash after does not run them twice.
+      await this.runHooks(entry, entry.hooks, run);
+      entry = { ...entry, step: 'hooked' };
+      await this.deps.journal.write(entry);
+      run.signal?.throwIfAborted();
+    }
     await this.retireOldKey(entry, fresh, run);
     // Kept, not removed: the safety copy of the new secret (see `SAFETY_COPY_MS`).
     await this.deps.journal.write({ ...entry, step: 'retired', retiredAt: this.now().toISOString() });
@@ -573,6 +588,41 @@ export class Rotator {
     if (view.holdersOf(entry.oldKeyId).length > 0) return true;
     const retiredAt = Date.parse(entry.retiredAt ?? entry.startedAt);
     return !(this.now().getTime() - retiredAt < SAFETY_COPY_MS);
+  }
+
+  /**
+   * Runs the rotation's `post_rotate` hooks in order, each with the new key on its stdin. The first
+   * that fails stops the rotation before retirement: the old key stays in service, the journal
+   * keeps the rotation, and the next check (or `rotate now`) runs the hooks again, then retires.
+   */
+  private async runHooks(entry: JournalEntry, hooks: readonly Hook[], run: Run): Promise<void> {
+    const newKey = entry.newKey;
+    if (newKey === undefined) return;
+    const runHook = this.deps.runHook;
+    for (const [index, hook] of hooks.entries()) {
+      const label = `hook ${index + 1} of ${hooks.length} (${hook.command})`;
+      if (runHook === undefined) {
+        throw new KeyupError(`keyup cannot run the post_rotate ${label} here, so it keeps the old key ${maskKeyId(entry.oldKeyId)} active.`, { code: 'hook-failed', hint: 'Run keyupctl rotate now, or let keyupd do it.' });
+      }
+      run.progress('hook', `Running the post_rotate ${label}.`, { hook: hook.command, index: index + 1, of: hooks.length });
+      const result = await runHook({
+        hook,
+        facts: { profile: entry.profile, user: entry.user.name, account: entry.user.account, oldKeyId: entry.oldKeyId, newKeyId: newKey.accessKeyId },
+        secret: newKey,
+        ...(run.signal === undefined ? {} : { signal: run.signal }),
+        onOutput: (stream, line) => this.deps.logger.info({ profile: entry.profile, hook: hook.command, stream }, line),
+      });
+      const seconds = `${(result.elapsedMs / 1000).toFixed(1)} s`;
+      if (!result.ok) {
+        run.signal?.throwIfAborted();
+        run.progress('hook', `The post_rotate ${label} failed after ${seconds}: ${result.why}.`, { hook: hook.command, index: index + 1, of: hooks.length, ok: false, elapsedMs: result.elapsedMs });
+        throw new KeyupError(`The post_rotate ${label} failed (${result.why}), so keyup keeps the old key ${maskKeyId(entry.oldKeyId)} active beside the new one.`, {
+          code: 'hook-failed',
+          hint: "Fix the hook (its output is in keyup's log); keyup runs the hooks again and then retires the old key at the next check, or now with keyupctl rotate now.",
+        });
+      }
+      run.progress('hook', `The post_rotate ${label} succeeded in ${seconds}.`, { hook: hook.command, index: index + 1, of: hooks.length, ok: true, elapsedMs: result.elapsedMs });
+    }
   }
 
   /**

@@ -399,3 +399,111 @@ describe('keyupd desktop notifications', { timeout: 60_000 }, () => {
     for (const key of s.emulator.getState().accessKeys) expect(JSON.stringify(asked)).not.toContain(key.secretAccessKey);
   });
 });
+
+describe('keyupd post_rotate hooks', { timeout: 60_000 }, () => {
+  /** A hook script that appends what it got (argv, environment, stdin) to a file, and answers as told by its exit file. */
+  async function recordingHook(s: DaemonScene): Promise<{ path: string; runs(): Promise<{ argv: string[]; env: Record<string, string>; stdin: string; cwd: string }[]>; fail(on: boolean): Promise<void>; slow(ms: number): Promise<void> }> {
+    const { readFile } = await import('node:fs/promises');
+    const dir = join(s.home.dir, 'hook');
+    await mkdir(dir, { recursive: true });
+    const record = join(dir, 'runs.jsonl');
+    const failFile = join(dir, 'fail');
+    const slowFile = join(dir, 'slow');
+    const path = join(dir, 'push-key');
+    await writeFile(
+      path,
+      `#!${process.execPath}
+const fs = require('fs');
+let stdin = '';
+process.stdin.on('data', (c) => (stdin += c)).on('end', () => {
+  fs.appendFileSync(${JSON.stringify(record)}, JSON.stringify({ argv: process.argv, env: process.env, stdin, cwd: process.cwd() }) + '\\n');
+  console.log('pushed ' + JSON.parse(stdin).AccessKeyId + ' with ' + JSON.parse(stdin).SecretAccessKey);
+  const slow = fs.existsSync(${JSON.stringify(slowFile)}) ? Number(fs.readFileSync(${JSON.stringify(slowFile)}, 'utf8')) : 0;
+  setTimeout(() => process.exit(fs.existsSync(${JSON.stringify(failFile)}) ? 1 : 0), slow);
+});
+`,
+      { mode: 0o755 },
+    );
+    return {
+      path,
+      runs: async () => (await readFile(record, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as { argv: string[]; env: Record<string, string>; stdin: string; cwd: string }),
+      fail: async (on) => {
+        const { rm } = await import('node:fs/promises');
+        if (on) await writeFile(failFile, '');
+        else await rm(failFile, { force: true });
+      },
+      slow: (ms) => writeFile(slowFile, String(ms)),
+    };
+  }
+
+  it('gives the hook the new key on stdin and nowhere else, before the old key is retired; keyup logs its output redacted', async () => {
+    const s = await scene();
+    const hook = await recordingHook(s);
+    await s.writeConfig(['[keyup]', `post_rotate = ${hook.path} --secret-name AWS_KEY`]);
+    const run = s.start();
+    await waitForStatus(s, 'the rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+    const [only, ...more] = await hook.runs();
+    expect(more).toEqual([]);
+    const stdin = JSON.parse(only?.stdin ?? '{}') as { AccessKeyId: string; SecretAccessKey: string };
+    const fresh = s.aliceKeys()[0]!;
+    expect(stdin).toMatchObject({ AccessKeyId: fresh.accessKeyId, SecretAccessKey: fresh.secretAccessKey, OldAccessKeyId: s.old.accessKeyId, Profile: 'default', UserName: 'alice' });
+    expect(only?.argv.slice(2)).toEqual(['--secret-name', 'AWS_KEY']);
+    expect(only?.env).toMatchObject({ KEYUP_PROFILE: 'default', KEYUP_OLD_KEY_ID: s.old.accessKeyId, KEYUP_NEW_KEY_ID: fresh.accessKeyId });
+    expect(only?.cwd).toBe(s.home.dir);
+    for (const secret of [fresh.secretAccessKey, s.old.secretAccessKey]) {
+      expect(JSON.stringify(only?.argv)).not.toContain(secret);
+      expect(JSON.stringify(only?.env)).not.toContain(secret);
+      expect(run.stdout()).not.toContain(secret);
+      expect(run.stderr()).not.toContain(secret);
+    }
+    expect(run.logs().some((line) => line.msg === `pushed ${fresh.accessKeyId} with [secret]`)).toBe(true);
+  });
+
+  it('a failing hook keeps the old key active, status says which; a rotate now after the fix runs it again and retires', async () => {
+    const s = await scene();
+    const hook = await recordingHook(s);
+    await hook.fail(true);
+    await s.writeConfig(['[keyup]', `post_rotate = ${hook.path}`]);
+    const run = s.start();
+    const failed = await waitForStatus(s, 'the failed hook', (doc) => doc.profiles[0]?.state === 'error', run);
+    expect(failed.profiles[0]?.error).toMatchObject({ code: 'hook-failed', message: expect.stringContaining(`The post_rotate hook 1 of 1 (${hook.path}) failed (it exited with code 1)`) });
+    expect(s.aliceKeys().map((key) => key.status)).toEqual(['Active', 'Active']);
+    await hook.fail(false);
+    const progress: string[] = [];
+    await s.call('rotate', {}, (_method, params) => progress.push(String((params as { text?: string }).text ?? '')));
+    expect(progress).toEqual(expect.arrayContaining([`The post_rotate hook 1 of 1 (${hook.path}) succeeded in ${progress.find((line) => line.includes('succeeded in'))?.split('succeeded in ')[1] ?? ''}`]));
+    expect(await hook.runs()).toHaveLength(2);
+    await expectOneWorkingKey(s);
+  });
+
+  it('stays responsive while a slow hook runs', async () => {
+    const s = await scene();
+    const hook = await recordingHook(s);
+    await hook.slow(3_000);
+    await s.writeConfig(['[keyup]', `post_rotate = ${hook.path}`]);
+    const run = s.start();
+    await waitFor('the hook to run', async () => (await hook.runs()).length > 0, { timeoutMs: 15_000, run: { ...run } });
+    const started = Date.now();
+    const status = await s.call<StatusDocument>('status');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(status.profiles[0]?.state).toBe('rotating');
+    await waitForStatus(s, 'the rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+  });
+
+  it('after kill -9 between the hook and retirement, the next start retires without running the hook again', async () => {
+    const s = await scene();
+    const hook = await recordingHook(s);
+    await s.writeConfig(['[keyup]', `post_rotate = ${hook.path}`]);
+    s.emulator.injectFault({ kind: 'hang', action: 'DeleteAccessKey' });
+    const run = s.start();
+    await waitFor('the retirement to hang', () => s.emulator.getCallLog().some((call) => call.action === 'DeleteAccessKey'), { timeoutMs: 20_000, run: { ...run } });
+    run.child.kill('SIGKILL');
+    await run.exited;
+    s.emulator.clearFaults();
+    expect(await hook.runs()).toHaveLength(1);
+    const restart = s.start();
+    await waitForStatus(s, 'the finished rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, restart);
+    expect(await hook.runs()).toHaveLength(1);
+    await expectOneWorkingKey(s);
+  });
+});

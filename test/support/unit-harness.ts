@@ -15,6 +15,7 @@ import { resolvePaths, type KeyupPaths } from '../../src/paths.js';
 import type { CredentialsFile } from '../../src/rotation/credentials-file.js';
 import { History, type RotationRecord } from '../../src/rotation/history.js';
 import { Journal } from '../../src/rotation/journal.js';
+import type { HookRunner } from '../../src/rotation/hooks.js';
 import { KeyLocks, type HeldLock } from '../../src/rotation/lock.js';
 import { Rotator, type RotateRequest, type RotationSettings, type RotatorDeps } from '../../src/rotation/rotator.js';
 import { createCredentialsFile } from '../../src/rotation/store-adapter.js';
@@ -76,6 +77,8 @@ export interface UnitHarnessInit extends Pick<FakeKeyApiInit, 'skewMs' | 'activa
   wrapFs?: (fs: FileSystem) => FileSystem;
   /** Wraps the credentials file as the rotator sees it, to interleave another writer with keyup's. */
   wrapCredentials?: (file: CredentialsFile) => CredentialsFile;
+  /** Runs post_rotate hooks (a fake in unit tests). */
+  runHook?: HookRunner;
 }
 
 export interface UnitHarness {
@@ -151,6 +154,7 @@ export function createUnitHarness(init: UnitHarnessInit = {}): UnitHarness {
     sleep: clock.sleep,
     random,
     ...(init.verifyInit === undefined ? {} : { verifyInit: init.verifyInit }),
+    ...(init.runHook === undefined ? {} : { runHook: init.runHook }),
   });
 
   // Written as another program would write them: straight to memfs, whatever keyup's fs does.
