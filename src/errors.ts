@@ -47,8 +47,12 @@ export type ErrorCode =
   | 'hook-failed'
   /** The rotation was stopped on purpose (shutdown); it resumes from its journal. */
   | 'aborted'
-  /** IAM demands MFA for key changes. */
+  /** IAM demands MFA for key changes: a code is needed (none was given, or the MFA session ran out). */
   | 'needs-mfa'
+  /** STS refused the MFA code given (wrong, or used already); nothing changed. */
+  | 'mfa-code-refused'
+  /** IAM demands MFA, but the user has no MFA device STS can use (none, or only FIDO security keys). */
+  | 'mfa-unsupported'
   /** keyupd is not running, or its socket cannot be reached. */
   | 'daemon-unreachable'
   /** keyupd's reply was malformed, cut off or late. */

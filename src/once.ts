@@ -30,7 +30,16 @@ export interface RunOnceInit {
   verifyInit?: EngineInit['verifyInit'];
   /** Stops the check at a resumable point (SIGTERM). */
   signal?: AbortSignal;
+  /**
+   * Asks a question at the terminal (undefined: no answer). Given when one is there: a profile IAM
+   * changes only with MFA asks for the code and is checked again with it. From cron it is not,
+   * and such a profile is reported as needing MFA.
+   */
+  ask?: (question: string) => Promise<string | undefined>;
 }
+
+/** A code STS refused (a typo, a code a moment too old) may be typed again, this many times in all. */
+const MFA_ATTEMPTS = 3;
 
 /**
  * `keyupd --once`: finish any interrupted rotation, check every managed profile, rotate what
@@ -63,7 +72,8 @@ export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
       ...(init.verifyInit === undefined ? {} : { verifyInit: init.verifyInit }),
       runHook: createHookRunner({ home, env: { ...env } }),
     });
-    const outcomes = await engine.run(init.signal === undefined ? {} : { signal: init.signal });
+    let outcomes = await engine.run(init.signal === undefined ? {} : { signal: init.signal });
+    if (init.ask !== undefined) outcomes = await askForMfaCodes(engine, outcomes, init.ask, init.signal);
     await notify(outcomes, config, paths.stateDir, env, (sentence) => logger.warn(sentence));
     for (const outcome of outcomes) {
       for (const line of formatOutcome(outcome)) print(line);
@@ -76,6 +86,34 @@ export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
   } finally {
     await destination.close();
   }
+}
+
+/**
+ * Each managed profile that needs an MFA code asks for one and is checked again with it, while
+ * STS refuses the codes typed (up to {@link MFA_ATTEMPTS}); no answer leaves it as it was.
+ */
+async function askForMfaCodes(engine: Engine, outcomes: readonly Outcome[], ask: (question: string) => Promise<string | undefined>, signal: AbortSignal | undefined): Promise<Outcome[]> {
+  const managed = new Set(engine.managedProfiles());
+  const answered: Outcome[] = [];
+  for (const outcome of outcomes) {
+    let latest = outcome;
+    for (let attempt = 0; attempt < MFA_ATTEMPTS && managed.has(latest.profile) && wantsMfaCode(latest) && signal?.aborted !== true; attempt++) {
+      const answer = (await ask(`keyupd: ${latest.error.message}\nkeyupd: MFA code for profile ${latest.profile}: `))?.trim();
+      if (answer === undefined || answer === '') break;
+      if (!/^\d{6}$/.test(answer)) {
+        process.stderr.write('keyupd: an MFA code is the six digits the device shows.\n');
+        continue;
+      }
+      const again = await engine.run({ profiles: [latest.profile], mfaCode: answer, ...(signal === undefined ? {} : { signal }) });
+      latest = again.find((candidate) => candidate.profile === latest.profile) ?? latest;
+    }
+    answered.push(latest);
+  }
+  return answered;
+}
+
+function wantsMfaCode(outcome: Outcome): outcome is Extract<Outcome, { kind: 'failed' }> {
+  return outcome.kind === 'failed' && (outcome.error.code === 'needs-mfa' || outcome.error.code === 'mfa-code-refused');
 }
 
 /** Desktop notifications for this check's outcomes (SPEC `notify`), each event once across runs. */

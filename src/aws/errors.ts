@@ -10,7 +10,7 @@ export const KEYUP_IAM_ACTIONS = [
   'iam:GetAccessKeyLastUsed',
 ] as const;
 export type IamAction = (typeof KEYUP_IAM_ACTIONS)[number];
-export type AwsAction = IamAction | 'sts:GetCallerIdentity';
+export type AwsAction = IamAction | 'sts:GetCallerIdentity' | 'iam:ListMFADevices' | 'sts:GetSessionToken';
 
 /**
  * The least policy keyup needs, as one line of JSON. By default a user may manage only its own
@@ -25,6 +25,7 @@ export function formatIamPolicy(resource = 'arn:aws:iam::*:user/${aws:username}'
 
 interface AwsErrorShape {
   name?: string;
+  message?: string;
   code?: string;
   $metadata?: { httpStatusCode?: number };
 }
@@ -72,6 +73,27 @@ export function isKeyRefused(error: unknown): boolean {
   return code === 'InvalidClientTokenId' || code === 'SignatureDoesNotMatch' || code === 'AuthFailure';
 }
 
+/**
+ * IAM refused with a Deny statement, not for want of an Allow: AWS says "… with an explicit deny
+ * in an identity-based policy" (or a service control policy, a permissions boundary …). AWS's
+ * force-MFA policy denies this way; no Allow added anywhere can lift it.
+ */
+export function isExplicitDeny(error: unknown): boolean {
+  return getAwsErrorCode(error) === 'AccessDenied' && /\bwith an explicit deny\b/i.test(shapeOf(error).message ?? '');
+}
+
+/**
+ * STS refused GetSessionToken's MFA code or device: "MultiFactorAuthentication failed with invalid
+ * MFA one time pass code." (a wrong or reused code) or "MultiFactorAuthentication failed, unable
+ * to validate MFA code. …" (a serial that is no TOTP device of the user). `'device'` for the second.
+ */
+export function getMfaRefusal(error: unknown): 'code' | 'device' | undefined {
+  if (getAwsErrorCode(error) !== 'AccessDenied') return undefined;
+  const message = shapeOf(error).message ?? '';
+  if (!/MultiFactorAuthentication failed/i.test(message)) return undefined;
+  return /unable to validate/i.test(message) ? 'device' : 'code';
+}
+
 export interface AwsErrorContext {
   action: AwsAction;
   /** The profile whose key signed the call. */
@@ -95,6 +117,13 @@ export function describeAwsError(error: unknown, ctx: AwsErrorContext): KeyupErr
 
   switch (code) {
     case 'AccessDenied': {
+      if (isExplicitDeny(error)) {
+        return make(
+          'access-denied',
+          `IAM refused ${ctx.action}${ctx.userName === undefined ? '' : ` on user ${ctx.userName}`} for profile ${ctx.profile} with an explicit deny: a Deny statement in a policy forbids it, whatever the Allows say.`,
+          'If the Deny demands MFA, add an MFA device to the user and run keyupctl rotate now, which asks for its code; otherwise the Deny must change.',
+        );
+      }
       const target = ctx.userName === undefined ? '' : ` on user ${ctx.userName}`;
       return make(
         'access-denied',

@@ -57,6 +57,27 @@ export interface AccessKeyLastUsed {
   readonly region: string | undefined;
 }
 
+/** An MFA device of an IAM user, as ListMFADevices names it. */
+export interface MfaDeviceInfo {
+  /** A virtual device's ARN (`arn:aws:iam::…:mfa/NAME`), a hardware token's serial, or a FIDO key's ARN (`…:u2f/…`). */
+  readonly serialNumber: string;
+  readonly enableDate: Date | undefined;
+}
+
+/** What GetSessionToken is asked for: a session that carries MFA. */
+export interface SessionRequest {
+  readonly serialNumber: string;
+  /** The six digits the device shows. */
+  readonly tokenCode: string;
+  readonly durationSeconds: number;
+}
+
+/** Temporary credentials from GetSessionToken; the secret and the token stay in memory. */
+export interface SessionCredentials extends AwsCredentials {
+  readonly sessionToken: string;
+  readonly expiration: Date | undefined;
+}
+
 /**
  * IAM and STS calls. Every call makes a single attempt: retrying is the caller's decision,
  * because CreateAccessKey is not idempotent and a blind retry can leave a key nobody knows.
@@ -71,6 +92,10 @@ export interface KeyApi {
   updateAccessKey(ctx: CallContext, accessKeyId: string, status: AccessKeyStatus, userName?: string): Promise<void>;
   deleteAccessKey(ctx: CallContext, accessKeyId: string, userName?: string): Promise<void>;
   getAccessKeyLastUsed(ctx: CallContext, accessKeyId: string): Promise<AccessKeyLastUsed>;
+  /** The user's MFA devices; AWS's force-MFA policy allows this without MFA. */
+  listMfaDevices(ctx: CallContext, userName?: string): Promise<MfaDeviceInfo[]>;
+  /** STS GetSessionToken with an MFA code, signed by a long-term key (STS refuses a session's). */
+  getSessionToken(ctx: CallContext, request: SessionRequest): Promise<SessionCredentials>;
   /**
    * Forgets every client and connection made so far, and the credentials they hold; the next
    * call makes new ones. The engine calls it once no run has started for a few seconds after the

@@ -86,5 +86,10 @@ export function limitIamRate(keyApi: KeyApi, bucket: TokenBucket): KeyApi {
       await bucket.take(ctx.signal);
       return keyApi.getAccessKeyLastUsed(ctx, accessKeyId);
     },
+    listMfaDevices: async (ctx, userName) => {
+      await bucket.take(ctx.signal);
+      return keyApi.listMfaDevices(ctx, userName);
+    },
+    getSessionToken: (ctx, request) => keyApi.getSessionToken(ctx, request),
   };
 }

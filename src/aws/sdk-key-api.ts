@@ -4,16 +4,17 @@ import {
   GetAccessKeyLastUsedCommand,
   IAMClient,
   ListAccessKeysCommand,
+  ListMFADevicesCommand,
   UpdateAccessKeyCommand,
   type AccessKeyMetadata,
   type IAMClientConfig,
 } from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, GetSessionTokenCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 import type { DeserializeMiddleware, MetadataBearer } from '@smithy/types';
 import type { Env } from '../paths.js';
 import { parseUserArn } from './arn.js';
 import { parseAwsBoolean, resolveEndpoints, type ConfiguredEndpoints } from './endpoints.js';
-import type { AccessKeyInfo, AwsCredentials, CallContext, KeyApi } from './key-api.js';
+import type { AccessKeyInfo, AwsCredentials, CallContext, KeyApi, MfaDeviceInfo } from './key-api.js';
 
 export const ENV_USE_FIPS_ENDPOINT = 'AWS_USE_FIPS_ENDPOINT';
 export const ENV_USE_DUALSTACK_ENDPOINT = 'AWS_USE_DUALSTACK_ENDPOINT';
@@ -150,6 +151,34 @@ export function createSdkKeyApi({
           serviceName: known(used?.ServiceName),
           region: known(used?.Region),
         };
+      });
+    },
+
+    listMfaDevices(ctx, userName) {
+      return withIam(ctx, async (client) => {
+        const devices: MfaDeviceInfo[] = [];
+        let marker: string | undefined;
+        do {
+          const out = await client.send(new ListMFADevicesCommand({ UserName: userName, Marker: marker }), { abortSignal: ctx.signal });
+          for (const device of out.MFADevices ?? []) {
+            if (device.SerialNumber !== undefined) devices.push({ serialNumber: device.SerialNumber, enableDate: device.EnableDate });
+          }
+          marker = out.IsTruncated === true ? out.Marker : undefined;
+        } while (marker !== undefined);
+        return devices;
+      });
+    },
+
+    getSessionToken(ctx, { serialNumber, tokenCode, durationSeconds }) {
+      return sts.use(ctx.region ?? defaultRegion, ctx.credentials, async (client) => {
+        const out = await client.send(new GetSessionTokenCommand({ SerialNumber: serialNumber, TokenCode: tokenCode, DurationSeconds: durationSeconds }), {
+          abortSignal: ctx.signal,
+        });
+        const made = out.Credentials;
+        if (made?.AccessKeyId === undefined || made.SecretAccessKey === undefined || made.SessionToken === undefined) {
+          throw new Error('GetSessionToken answered without credentials');
+        }
+        return { accessKeyId: made.AccessKeyId, secretAccessKey: made.SecretAccessKey, sessionToken: made.SessionToken, expiration: made.Expiration };
       });
     },
   };

@@ -118,6 +118,8 @@ async function main(): Promise<void> {
       ...(argv['log-level'] === undefined ? {} : { logLevel: argv['log-level'] }),
       print: (line) => console.log(`keyupd: ${line}`),
       ...(argv.debug ? { printDebug: (text: string) => console.error(text) } : {}),
+      // At a terminal, a profile IAM changes only with MFA asks for the code; from cron it is reported.
+      ...(process.stdin.isTTY === true ? { ask: (await import('../terminal/ask.js')).askAtTerminal } : {}),
       signal: stop.signal,
     });
   } catch (error) {

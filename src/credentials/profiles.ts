@@ -34,6 +34,11 @@ export interface LongTermProfile extends ProfileBase {
   readonly kind: 'long-term';
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /**
+   * `mfa_serial` of the profile, from its AWS config section (else the credentials file's): the
+   * MFA device whose code IAM wants before this key may change keys.
+   */
+  readonly mfaSerial?: string;
 }
 
 /**
@@ -65,6 +70,7 @@ const ACCESS_KEY_ID = 'aws_access_key_id';
 const SECRET_ACCESS_KEY = 'aws_secret_access_key';
 /** botocore looks for the older name first. */
 const TOKEN_KEYS = ['aws_security_token', 'aws_session_token'] as const;
+const MFA_SERIAL = 'mfa_serial';
 const SSO_KEYS = ['sso_session', 'sso_start_url', 'sso_region', 'sso_account_id', 'sso_role_name'] as const;
 
 type Entries = ReadonlyMap<string, IniEntry>;
@@ -118,14 +124,16 @@ function classifyProfile(name: string, credentials: Entries | undefined, config:
   if (has('role_arn')) return has('web_identity_token_file') ? other('web-identity', 'role_arn') : other('assume-role', 'role_arn');
   const sso = SSO_KEYS.find(has);
   if (sso !== undefined) return other('sso', sso);
-  if (credentials?.has(ACCESS_KEY_ID) === true) return readStaticKey(name, 'credentials', credentials);
+  const mfaSerial = (config?.get(MFA_SERIAL) ?? credentials?.get(MFA_SERIAL))?.value.trim();
+  const mfa = mfaSerial === undefined || mfaSerial === '' ? undefined : detach(mfaSerial);
+  if (credentials?.has(ACCESS_KEY_ID) === true) return readStaticKey(name, 'credentials', credentials, mfa);
   if (has('login_session')) return other('login', 'login_session');
   if (has('credential_process')) return other('process', 'credential_process');
-  if (config?.has(ACCESS_KEY_ID) === true) return readStaticKey(name, 'config', config);
+  if (config?.has(ACCESS_KEY_ID) === true) return readStaticKey(name, 'config', config, mfa);
   return { name, source: credentials === undefined ? 'config' : 'credentials', kind: 'other', via: 'none' };
 }
 
-function readStaticKey(name: string, source: ProfileSource, entries: Entries): Profile {
+function readStaticKey(name: string, source: ProfileSource, entries: Entries, mfaSerial: string | undefined): Profile {
   // Copies, not slices: a profile kept for months (the daemon's view) must not keep the whole
   // file text, old secrets included, alive through a substring of it.
   const accessKeyId = detach(entries.get(ACCESS_KEY_ID)?.value ?? '');
@@ -133,7 +141,7 @@ function readStaticKey(name: string, source: ProfileSource, entries: Entries): P
   if (secret === undefined) return { name, source, kind: 'other', via: 'incomplete' };
   const token = TOKEN_KEYS.map((key) => entries.get(key)).find((entry) => entry !== undefined);
   if (token === undefined) {
-    return hideSecrets({ name, source, kind: 'long-term' as const, accessKeyId }, { secretAccessKey: detach(secret.value) });
+    return hideSecrets({ name, source, kind: 'long-term' as const, accessKeyId, ...(mfaSerial === undefined ? {} : { mfaSerial }) }, { secretAccessKey: detach(secret.value) });
   }
   const expiry = EXPIRY_KEYS.map((key) => entries.get(key)).find((entry) => entry !== undefined);
   const expiresAt = expiry === undefined ? undefined : parseExpiry(expiry.value);

@@ -79,6 +79,8 @@ export class RotationReporter {
         if (data.ok === false) return this.line(profile, `${hook}: failed${seconds}: ${text.replace(/^.*failed after [\d.]+ s: /, '').replace(/\.$/, '')}`);
         return this.line(profile, `running ${hook}…`);
       }
+      case 'mfa':
+        return this.line(profile, `MFA session made with the code of ${str(data.serial_number) ?? 'the device'}`);
       case 'retire':
         if (data.old_key_id != null) return this.line(profile, `old key ${mask(data.old_key_id)} ${data.action === 'deactivate' ? 'deactivated' : 'deleted'}`);
         return this.note(profile, text);
@@ -151,6 +153,7 @@ export class RotationReporter {
       }
       case 'failed':
         if (outcome.error.code === 'needs-mfa' && this.output.willAskForMfa) this.line(p, 'IAM wants an MFA code to change this key');
+        else if (outcome.error.code === 'mfa-code-refused' && this.output.willAskForMfa) this.line(p, 'AWS refused that MFA code; nothing was changed');
         else this.reportFailure(outcome);
         break;
     }

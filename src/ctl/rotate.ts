@@ -19,6 +19,15 @@ export interface RotateOptions {
 
 type FailedOutcome = Extract<WireOutcome, { kind: 'failed' }>;
 
+/** A code STS refused may be typed again, this many times in all. */
+const MFA_ATTEMPTS = 3;
+
+/** " (device arn:…)" from the daemon's sentence, which names the device; empty when it does not. */
+function describeDevice(outcome: FailedOutcome): string {
+  const device = /the MFA device (\S+?)[.,]? /.exec(`${outcome.error.message} `)?.[1];
+  return device === undefined ? '' : ` (${device})`;
+}
+
 /**
  * `keyupctl rotate now`: streams each step, then exits 0 (done or busy), 1 (a failure), or 4 (a
  * deferral and no failure). Where IAM demands MFA and nobody gave `--mfa-code`, it asks at the
@@ -44,17 +53,23 @@ export async function runRotate(ctx: CommandContext, { profiles, force, mfaCode 
   if (ask !== undefined) {
     const needMfa = outcomes.filter((outcome): outcome is FailedOutcome => outcome.kind === 'failed' && outcome.error.code === 'needs-mfa');
     for (const refused of needMfa) {
-      const code = (await ask(`${refused.profile}: MFA code: `))?.trim();
-      if (code === undefined || !/^\d{6}$/.test(code)) {
-        if (code !== undefined && code !== '') ctx.err(`keyupctl: ${refused.profile}: an MFA code is six digits; not rotated.\n`);
-        reporter.reportFailure(refused);
-        continue;
+      let latest: readonly WireOutcome[] = [refused];
+      // A code STS refused (a typo, a code a moment too old) may be typed again.
+      for (let attempt = 0; attempt < MFA_ATTEMPTS; attempt++) {
+        const wanting = latest.find((outcome): outcome is FailedOutcome => outcome.profile === refused.profile && outcome.kind === 'failed' && (outcome.error.code === 'needs-mfa' || outcome.error.code === 'mfa-code-refused'));
+        if (wanting === undefined) break;
+        const code = (await ask(`${refused.profile}: MFA code${describeDevice(wanting)}: `))?.trim();
+        if (code === undefined || !/^\d{6}$/.test(code)) {
+          if (code !== undefined && code !== '') ctx.err(`keyupctl: ${refused.profile}: an MFA code is six digits; not rotated.\n`);
+          if (attempt === 0) reporter.reportFailure(refused);
+          break;
+        }
+        // A fresh reporter: this profile's second run is told in full, and a second refusal is a failure.
+        const retry = new RotationReporter({ out: ctx.out, err: ctx.err, paint: ctx.paint, live: ctx.stdoutIsTTY, willAskForMfa: attempt + 1 < MFA_ATTEMPTS });
+        latest = await rotate({ profiles: [refused.profile], ...(force ? { force } : {}), mfa_code: code }, retry);
+        retry.finish(latest);
+        outcomes = [...outcomes.filter((outcome) => outcome.profile !== refused.profile), ...latest];
       }
-      // A fresh reporter: this profile's second run is told in full, and a second refusal is a failure.
-      const retry = new RotationReporter({ out: ctx.out, err: ctx.err, paint: ctx.paint, live: ctx.stdoutIsTTY, willAskForMfa: false });
-      const again = await rotate({ profiles: [refused.profile], ...(force ? { force } : {}), mfa_code: code }, retry);
-      retry.finish(again);
-      outcomes = [...outcomes.filter((outcome) => outcome !== refused), ...again];
     }
   }
   return getRotateExitCode(outcomes);

@@ -198,7 +198,7 @@ export class Daemon {
    * their age, joining a rotation in flight. Progress goes to `onEvent`, whose listener may go
    * away (a client that disconnects) without touching the rotation.
    */
-  async rotateNow(request: Pick<RunRequest, 'profiles' | 'force' | 'onEvent'>): Promise<Outcome[]> {
+  async rotateNow(request: Pick<RunRequest, 'profiles' | 'force' | 'mfaCode' | 'onEvent'>): Promise<Outcome[]> {
     if (this.stop.signal.aborted) throw new KeyupError('keyupd is stopping and takes no more work.', { code: 'aborted', hint: 'Ask again once it has restarted.' });
     this.running++;
     try {

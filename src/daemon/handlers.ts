@@ -10,7 +10,8 @@ import { toWireError } from './status.js';
 /** What the socket's methods need of the daemon: no more, so that they are tested with a fake. */
 export interface HandlerDeps {
   status(): StatusDocument;
-  rotateNow(request: { profiles?: readonly string[]; force?: boolean; onEvent?: (event: EngineEvent) => void }): Promise<Outcome[]>;
+  /** `mfaCode` lives in memory for the request only: never logged, stored or sent back. */
+  rotateNow(request: { profiles?: readonly string[]; force?: boolean; mfaCode?: string; onEvent?: (event: EngineEvent) => void }): Promise<Outcome[]>;
   keys(profile: string | undefined): Promise<ProfileKeys[]>;
   reload(): Promise<{ reloaded: boolean; configError: ErrorInfo | null }>;
   readonly currentConfig: KeyupConfig;
@@ -37,10 +38,10 @@ export function createHandlers(deps: HandlerDeps): SocketHandlers {
       const parsed = parseRotateParams(params);
       if (!parsed.ok) throw new InvalidParamsError(`rotate: ${parsed.problem}.`);
       const { profiles, force, mfa_code: mfaCode } = parsed.value;
-      if (mfaCode !== undefined) throw new InvalidParamsError('rotate: this keyupd does not take an MFA code yet.', 'Rotate without --mfa-code.');
       const outcomes = await deps.rotateNow({
         ...(profiles === undefined ? {} : { profiles }),
         ...(force === undefined ? {} : { force }),
+        ...(mfaCode === undefined ? {} : { mfaCode }),
         // The client may go away; the rotation goes on, and its events go nowhere.
         onEvent: (event) => {
           if (!ctx.signal.aborted) ctx.notify(PROGRESS_NOTIFICATION, toSnakeCase(event));

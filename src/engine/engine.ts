@@ -14,6 +14,7 @@ import type { HookRunner } from '../rotation/hooks.js';
 import { KeyLocks, type KeyLocksInit } from '../rotation/lock.js';
 import { Rotator, type RotationSettings, type RotatorDeps } from '../rotation/rotator.js';
 import { createCredentialsFile } from '../rotation/store-adapter.js';
+import { MfaCode } from '../rotation/mfa.js';
 import { EventHub, type EngineEvent, type EventListener } from './events.js';
 import { listProfileKeys, type ProfileKeys } from './keys.js';
 import type { Outcome } from './outcome.js';
@@ -60,6 +61,11 @@ export interface RunRequest {
   readonly force?: boolean;
   /** Ends every rotation of this request at a resumable point (shutdown). */
   readonly signal?: AbortSignal;
+  /**
+   * The six digits of an MFA device, for profiles whose keys IAM changes only with MFA: their IAM
+   * calls in this request are signed by a session made with it. Kept in memory for the request only.
+   */
+  readonly mfaCode?: string;
   /** Every event of the request's profiles; for a rotation it joined, from the moment it joined. */
   readonly onEvent?: EventListener;
 }
@@ -89,6 +95,8 @@ interface Flight {
   readonly hub: EventHub;
   readonly rotateNow: boolean;
   readonly force: boolean;
+  /** Whether it came with an MFA code: one without cannot answer a request that has one. */
+  readonly mfa: boolean;
 }
 
 /**
@@ -174,6 +182,8 @@ export class Engine {
     try {
       const keyApi = await this.loadKeyApi();
       const rotator = this.createRotator(config, keyApi);
+      // One code, one session per device, shared by every profile of the request that needs it.
+      const mfa = request.mfaCode === undefined ? undefined : new MfaCode(request.mfaCode);
       const recovered: Outcome[] = [];
       if (request.profiles === undefined) {
         // Journals of profiles no longer managed: finish or undo them, since nobody else will.
@@ -188,7 +198,7 @@ export class Engine {
         // One key, one rotation: the profiles after the first find the key it made, and keep it.
         const freshKeys = new Set<string>();
         for (const profile of group) {
-          const outcome = await this.rotateProfile(rotator, profile, request, freshKeys);
+          const outcome = await this.rotateProfile(rotator, profile, request, freshKeys, mfa);
           if (outcome.kind === 'rotated') freshKeys.add(outcome.newKeyId);
           outcomes.set(profile.name, outcome);
         }
@@ -271,12 +281,12 @@ export class Engine {
     return [...groups.values()];
   }
 
-  private async rotateProfile(rotator: Rotator, profile: ProfileConfig, request: RunRequest, freshKeys: ReadonlySet<string>): Promise<Outcome> {
+  private async rotateProfile(rotator: Rotator, profile: ProfileConfig, request: RunRequest, freshKeys: ReadonlySet<string>, mfa: MfaCode | undefined): Promise<Outcome> {
     const rotateNow = request.rotateNow === true;
     const force = request.force === true;
     for (let inFlight = this.flights.get(profile.name); inFlight !== undefined; inFlight = this.flights.get(profile.name)) {
       // Joined: the same outcome, and the rest of its progress.
-      if ((inFlight.rotateNow || !rotateNow) && (inFlight.force || !force)) return this.join(inFlight, request.onEvent);
+      if ((inFlight.rotateNow || !rotateNow) && (inFlight.force || !force) && (inFlight.mfa || mfa === undefined)) return this.join(inFlight, request.onEvent);
       // A check in flight cannot answer `rotate now`: wait for it, then rotate (unless another
       // request started a rotation meanwhile, which the loop then joins).
       await inFlight.promise;
@@ -293,6 +303,7 @@ export class Engine {
         ignoreSessions: force,
         freshKeys,
         ...(request.signal === undefined ? {} : { signal: request.signal }),
+        ...(mfa === undefined ? {} : { mfa }),
         onStep: (step, text, data) => this.emit(hub, { type: 'step', profile: profile.name, step, elapsedMs: elapsed(), text, data }),
       })
       .then(async (outcome) => {
@@ -301,7 +312,7 @@ export class Engine {
         this.emit(hub, { type: 'end', profile: profile.name, elapsedMs: elapsed(), outcome });
         return outcome;
       });
-    this.flights.set(profile.name, { promise, hub, rotateNow, force });
+    this.flights.set(profile.name, { promise, hub, rotateNow, force, mfa: mfa !== undefined });
     try {
       return await promise;
     } finally {

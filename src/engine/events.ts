@@ -2,9 +2,9 @@ import type { Outcome } from './outcome.js';
 
 /**
  * The steps of a rotation as a person watching `rotate now` sees them, in order. `recover` is
- * finishing or undoing what a crash interrupted.
+ * finishing or undoing what a crash interrupted; `mfa`, making the MFA session IAM wants.
  */
-export type Step = 'recover' | 'identify' | 'assess' | 'defer' | 'make-room' | 'create' | 'verify' | 'write' | 'hook' | 'retire';
+export type Step = 'recover' | 'identify' | 'assess' | 'defer' | 'mfa' | 'make-room' | 'create' | 'verify' | 'write' | 'hook' | 'retire';
 
 /** Facts of a step, for a client to render as it likes. Key ids whole; never a secret. */
 export type StepData = Readonly<Record<string, string | number | boolean | null>>;

@@ -125,7 +125,8 @@ function stateOf(stored: StoredView, ageState: 'ok' | 'warn' | 'due' | undefined
   if (rotating) return 'rotating';
   switch (stored.last) {
     case 'failed':
-      if (stored.error?.code === 'needs-mfa') return 'needs-mfa';
+      // A wrong code changes nothing: the profile still waits for one.
+      if (stored.error?.code === 'needs-mfa' || stored.error?.code === 'mfa-code-refused') return 'needs-mfa';
       // No network (a laptop that just woke) is waited out, not a failure of the profile.
       if (stored.error?.code === 'network') break;
       return 'error';

@@ -15,8 +15,11 @@ export interface NotificationMemory {
 const DAY_MS = 86_400_000;
 /** A notification is a glance; the rest is in `keyupctl status`. */
 const MAX_BODY = 280;
-/** Failures nobody needs to hear about: waited out, left to another process, or stopped on purpose. */
-const QUIET_CODES = new Set(['network', 'aborted', 'busy']);
+/**
+ * Failures nobody needs to hear about: waited out, left to another process, stopped on purpose,
+ * or an MFA code refused (typed by someone at the terminal, who saw the answer there).
+ */
+const QUIET_CODES = new Set(['network', 'aborted', 'busy', 'mfa-code-refused']);
 
 /**
  * Which outcomes become a desktop notification (SPEC `notify = off | failures | all`), worded

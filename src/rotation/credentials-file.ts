@@ -5,7 +5,14 @@ export type { KeyHolder } from '../engine/outcome.js';
 
 /** A profile of the credentials file, as far as rotation cares. */
 export type FileProfile =
-  | { readonly name: string; readonly kind: 'long-term'; readonly accessKeyId: string; readonly secretAccessKey: string }
+  | {
+      readonly name: string;
+      readonly kind: 'long-term';
+      readonly accessKeyId: string;
+      readonly secretAccessKey: string;
+      /** `mfa_serial` of the profile in the AWS config file: its key changes keys only with MFA. */
+      readonly mfaSerial?: string;
+    }
   | {
       readonly name: string;
       readonly kind: 'temporary';

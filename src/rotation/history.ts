@@ -8,6 +8,8 @@ export interface RotationRecord {
   readonly at: string;
   readonly oldKeyId: string;
   readonly newKeyId: string | null;
+  /** IAM's CreateDate of the new key: its age where IAM shows keys only with MFA. */
+  readonly newKeyCreated?: string;
   readonly ok: boolean;
   /** Every profile of the credentials file that now holds the new key. */
   readonly profiles?: readonly string[];

@@ -1,5 +1,6 @@
-import { describeAwsError, getAwsErrorCode, isKeyRefused, isRetryableAwsError, type AwsAction } from '../aws/errors.js';
-import type { AccessKeyInfo, AccessKeyList, AwsCredentials, CallerIdentity, KeyApi, NewAccessKey } from '../aws/key-api.js';
+import { describeAwsError, getAwsErrorCode, isExplicitDeny, isKeyRefused, isRetryableAwsError, type AwsAction } from '../aws/errors.js';
+import { parseUserArn } from '../aws/arn.js';
+import type { AccessKeyInfo, AccessKeyList, AwsCredentials, CallerIdentity, KeyApi, MfaDeviceInfo, NewAccessKey } from '../aws/key-api.js';
 import { retry, sleep, type RetryInit } from '../aws/retry.js';
 import type { Step, StepData } from '../engine/events.js';
 import { toErrorInfo, type CheckedKey, type KeyHolder, type Outcome } from '../engine/outcome.js';
@@ -18,6 +19,7 @@ import { assessKeyAge } from './policy.js';
 import { findActiveSession } from './sessions.js';
 import type { Hook, HookRunner } from './hooks.js';
 import { KeyNotVerifiedError, verifyNewKey, type VerifyAttempt, type VerifyInit } from './verify.js';
+import { isTotpDevice, makeMfaSession, needsMfaError, noUsableDeviceError, sessionExpiredError, type MfaCode, type MfaSubject } from './mfa.js';
 
 /** The settings of one managed profile that rotation uses (see the `[keyup]` keys of SPEC). */
 export interface RotationSettings {
@@ -53,6 +55,11 @@ export interface RotateRequest {
   readonly signal?: AbortSignal;
   /** Each step as it happens (key ids whole in `data`, masked in `text`); a listener that throws is ignored. */
   readonly onStep?: (step: Step, text: string, data: StepData) => void;
+  /**
+   * The code the person gave (`rotate now --mfa-code`, or asked for): where IAM wants MFA, this
+   * rotation's IAM calls are signed by a GetSessionToken session made with it.
+   */
+  readonly mfa?: MfaCode;
 }
 
 export interface RotatorDeps {
@@ -98,9 +105,32 @@ interface Run {
   readonly profile: string;
   readonly notes: string[];
   readonly signal: AbortSignal | undefined;
+  /** The request's MFA code, if it came with one. */
+  readonly mfa: MfaCode | undefined;
+  /**
+   * The MFA sessions this rotation signs with, by `Signer.identity`: once IAM wanted MFA from an
+   * identity, every later call of the rotation made as that identity uses its session.
+   */
+  readonly sessions: Map<string, Promise<AwsCredentials>>;
   progress(step: Step, text: string, data?: StepData): void;
   /** Something the person must hear about even in a one-line summary (a deleted key, a repaired file). */
   note(step: Step, text: string, data?: StepData): void;
+}
+
+/**
+ * Who signs a rotation's IAM calls: the profile's key (the old one, or the new one at the end),
+ * or its `manage_with` profile's credentials, with what keyup knows about their MFA.
+ */
+interface Signer extends AwsCredentials {
+  /**
+   * Which identity signs, so that its MFA session serves every key of it: `user:ARN` for the
+   * rotated user's own keys (old and new alike), `profile:NAME` for a `manage_with` profile.
+   */
+  readonly identity: string;
+  /** That identity for a person: `user alice`, `the IAM user of profile admin`. */
+  readonly who: string;
+  /** The profile whose AWS config section names the MFA device (`mfa_serial`), if it does. */
+  readonly mfaSerial?: { readonly serialNumber: string; readonly profile: string };
 }
 
 /** The identity of a key that belongs to an IAM user (identify refuses any other). */
@@ -138,7 +168,7 @@ export class Rotator {
 
   /** Checks the profile and rotates it when it is due (or asked to), finishing any interrupted rotation first. */
   async rotate(request: RotateRequest): Promise<Outcome> {
-    const run = this.startRun(request.profile, request.onStep, request.signal);
+    const run = this.startRun(request.profile, request.onStep, request.signal, request.mfa);
     try {
       const resumed = await this.resume(run);
       if (resumed.kind === 'finished' || resumed.kind === 'busy') return resumed.outcome;
@@ -167,7 +197,7 @@ export class Rotator {
     const outcomes: Outcome[] = [];
     for (const profile of await this.deps.journal.listProfiles()) {
       if (except.has(profile)) continue;
-      const run = this.startRun(profile, undefined, signal);
+      const run = this.startRun(profile, undefined, signal, undefined);
       try {
         const resumed = await this.resume(run);
         if (resumed.kind === 'finished' || resumed.kind === 'busy') outcomes.push(resumed.outcome);
@@ -208,12 +238,12 @@ export class Rotator {
       const view = await this.deps.credentials.read();
       const entry = reachedStep(journaled, view);
       if (entry.step === 'creating') {
-        const signer = this.signerFor(view.profiles, profile, entry.manageWith);
-        await this.removeKeysKeyupMade(entry, signer, view, await this.listKeys(entry, signer, run), run);
+        const signer = this.signerFor(view.profiles, profile, entry.manageWith, { userArn: entry.user.arn });
+        await this.removeKeysKeyupMade(entry, signer, view, await this.listKeys(entry, signer, run, true), run);
         await this.deps.journal.remove(profile);
         return { kind: 'restart', force: entry.force };
       }
-      if (entry.step === 'created' && !(await this.newKeyExists(entry, view))) {
+      if (entry.step === 'created' && !(await this.newKeyExists(entry, view, run))) {
         // An undo whose DeleteAccessKey answer was lost: the key is gone, nothing is half done.
         run.progress('recover', `The new key ${maskKeyId(entry.newKey?.accessKeyId ?? '')} was already deleted again; starting the rotation afresh.`, { newKeyId: entry.newKey?.accessKeyId ?? null });
         await this.deps.journal.remove(profile);
@@ -233,9 +263,26 @@ export class Rotator {
 
     run.progress('identify', `Checking which IAM user the key ${maskKeyId(current.accessKeyId)} in profile ${profile} belongs to.`, { keyId: current.accessKeyId });
     const iamUser = await this.identify(profile, current, run.signal);
-    const signer = settings.manageWith === undefined ? current : this.signerFor(view.profiles, profile, settings.manageWith);
+    const signer: Signer =
+      settings.manageWith === undefined
+        ? { ...current, identity: `user:${iamUser.arn}`, who: `user ${iamUser.userName}`, ...mfaSerialOf(view.profiles, profile) }
+        : this.signerFor(view.profiles, profile, settings.manageWith);
     const target = { userName: iamUser.userName, ...otherUser(settings.manageWith, iamUser.arn) };
-    const listed = await this.iam('iam:ListAccessKeys', profile, signer, target, run, (signal) => this.deps.keyApi.listAccessKeys({ credentials: signer, ...signal }, iamUser.userName));
+    let listed: AccessKeyList;
+    try {
+      listed = await this.iam('iam:ListAccessKeys', run, signer, target, (credentials, signal) => this.deps.keyApi.listAccessKeys({ credentials, ...signal }, iamUser.userName));
+    } catch (error) {
+      // IAM shows the keys only with MFA, and no code came. A key keyup made has its age on
+      // record: a key that is not due yet needs no code today, and nobody is asked for one.
+      if (!(error instanceof KeyupError) || error.code !== 'needs-mfa' || request.ignoreAge === true) throw error;
+      const created = await this.recordedCreation(current.accessKeyId);
+      if (created === undefined) throw error;
+      const checked = this.assess(run, settings, iamUser, current.accessKeyId, created);
+      if (checked.ageState === 'due') throw error;
+      run.progress('assess', `IAM lists the keys of user ${iamUser.userName} only with MFA; keyup made this key on ${created.toISOString()}, so no code is needed before it is due.`, { keyId: current.accessKeyId });
+      const { iamUser: _user, ...key } = checked;
+      return { kind: 'current', ...key, notes: run.notes };
+    }
     const listing: Listing = { ...listed, localTime: this.now() };
     const inUse = listing.keys.find((key) => key.accessKeyId === current.accessKeyId);
     if (inUse === undefined) {
@@ -244,30 +291,13 @@ export class Rotator {
         hint: 'Check that the profile holds a key of that user; keyup tries again at the next check.',
       });
     }
-    const age = assessKeyAge(inUse.createDate, this.now(), settings);
-    const checked: Checked = {
-      profile,
-      user: iamUser.userName,
-      account: iamUser.account,
-      keyId: current.accessKeyId,
-      keyCreated: inUse.createDate.toISOString(),
-      ageDays: age.ageDays,
-      maxAgeDays: settings.maxAgeDays,
-      ageState: age.state,
-      iamUser,
-    };
+    const checked = this.assess(run, settings, iamUser, current.accessKeyId, inUse.createDate);
     const { iamUser: _user, ...key } = checked;
-    const limit = settings.maxAgeDays === 0 ? 'max_age_days = 0 rotates it at every check' : `rotated at ${settings.maxAgeDays} days`;
-    run.progress('assess', `The key ${maskKeyId(current.accessKeyId)} of user ${iamUser.userName} is ${age.ageDays.toFixed(1)} days old (${limit}).`, {
-      keyId: current.accessKeyId,
-      ageDays: age.ageDays,
-      ageState: age.state,
-    });
     if (request.freshKeys?.has(current.accessKeyId) === true) {
       run.progress('assess', `The key ${maskKeyId(current.accessKeyId)} was made in this check, by the rotation of another profile that held the same key.`, { keyId: current.accessKeyId });
       return { kind: 'current', ...key, notes: run.notes };
     }
-    if (age.state !== 'due' && request.ignoreAge !== true) return { kind: 'current', ...key, notes: run.notes };
+    if (checked.ageState !== 'due' && request.ignoreAge !== true) return { kind: 'current', ...key, notes: run.notes };
 
     if (settings.deferOnSessions && request.ignoreSessions !== true) {
       const found = await findActiveSession(view.profiles.filter(isTemporary), { keyApi: this.deps.keyApi, now: this.now(), region: this.deps.region, retryInit: this.retryInit(run) });
@@ -277,6 +307,10 @@ export class Rotator {
         return { kind: 'deferred', deferral: found.deferral, ...key, notes: run.notes };
       }
     }
+
+    // mfa_serial says IAM wants MFA for key changes: with no code, nothing is made; with one, its
+    // session is made now, before anything changes (a wrong code then changes nothing).
+    if (signer.mfaSerial !== undefined) await this.withMfa(run, signer, async () => undefined, { ...(run.signal === undefined ? {} : { signal: run.signal }), required: true });
 
     // Under the key's lock from here to the end: the steps that change IAM or the files, which
     // two processes must never do to one key at once (two new keys for one user, two writers).
@@ -312,6 +346,36 @@ export class Rotator {
     }
   }
 
+  /** The key's age against the profile's limits, said as progress. */
+  private assess(run: Run, settings: RotationSettings, iamUser: IamUser, keyId: string, created: Date): Checked {
+    const age = assessKeyAge(created, this.now(), settings);
+    const limit = settings.maxAgeDays === 0 ? 'max_age_days = 0 rotates it at every check' : `rotated at ${settings.maxAgeDays} days`;
+    run.progress('assess', `The key ${maskKeyId(keyId)} of user ${iamUser.userName} is ${age.ageDays.toFixed(1)} days old (${limit}).`, {
+      keyId,
+      ageDays: age.ageDays,
+      ageState: age.state,
+    });
+    return {
+      profile: run.profile,
+      user: iamUser.userName,
+      account: iamUser.account,
+      keyId,
+      keyCreated: created.toISOString(),
+      ageDays: age.ageDays,
+      maxAgeDays: settings.maxAgeDays,
+      ageState: age.state,
+      iamUser,
+    };
+  }
+
+  /** When IAM created a key that keyup made, as its history recorded; undefined for any other key. */
+  private async recordedCreation(keyId: string): Promise<Date | undefined> {
+    const records = await this.deps.history.read().catch(() => []);
+    const made = records.findLast((record) => record.ok && record.newKeyId === keyId && typeof record.newKeyCreated === 'string');
+    const time = made?.newKeyCreated === undefined ? Number.NaN : Date.parse(made.newKeyCreated);
+    return Number.isNaN(time) ? undefined : new Date(time);
+  }
+
   private async identify(profile: string, credentials: AwsCredentials, signal: AbortSignal | undefined): Promise<IamUser> {
     let identity: CallerIdentity;
     try {
@@ -341,7 +405,7 @@ export class Rotator {
    * Two keys is IAM's limit. An inactive second key is nobody's working key and goes; an active
    * one may be in use anywhere, so it is never deleted silently. Returns the keys left.
    */
-  private async makeRoom(checked: Checked, keys: readonly AccessKeyInfo[], signer: AwsCredentials, target: { userName: string; otherUserArn?: string }, run: Run): Promise<AccessKeyInfo[]> {
+  private async makeRoom(checked: Checked, keys: readonly AccessKeyInfo[], signer: Signer, target: { userName: string; otherUserArn?: string }, run: Run): Promise<AccessKeyInfo[]> {
     const { profile, user } = checked;
     for (const other of keys.filter((key) => key.accessKeyId !== checked.keyId)) {
       if (other.status === 'Active') {
@@ -353,13 +417,13 @@ export class Rotator {
           },
         );
       }
-      await this.iam('iam:DeleteAccessKey', profile, signer, target, run, (signal) => ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials: signer, ...signal }, other.accessKeyId, user)));
+      await this.iam('iam:DeleteAccessKey', run, signer, target, (credentials, signal) => ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials, ...signal }, other.accessKeyId, user)));
       run.note('make-room', `Deleted the inactive key ${maskKeyId(other.accessKeyId)} of user ${user} to make room for the new key.`, { deletedKeyId: other.accessKeyId });
     }
     return keys.filter((key) => key.accessKeyId === checked.keyId);
   }
 
-  private async createKey(request: RotateRequest, checked: Checked, signer: AwsCredentials, listing: Listing, run: Run): Promise<JournalEntry> {
+  private async createKey(request: RotateRequest, checked: Checked, signer: Signer, listing: Listing, run: Run): Promise<JournalEntry> {
     const { profile, iamUser: user } = checked;
     const userName = user.userName;
     const base: JournalEntry = {
@@ -385,15 +449,28 @@ export class Rotator {
       await this.deps.journal.write(creating);
       run.progress('create', `Creating a new key for user ${userName}.`, { attempt });
       try {
-        const deadline = AbortSignal.timeout(CREATE_TIMEOUT_MS);
-        created = await this.deps.keyApi.createAccessKey({ credentials: signer, signal: run.signal === undefined ? deadline : AbortSignal.any([deadline, run.signal]) }, userName);
+        created = await this.withMfa(
+          run,
+          signer,
+          (credentials) => {
+            const deadline = AbortSignal.timeout(CREATE_TIMEOUT_MS);
+            return this.deps.keyApi.createAccessKey({ credentials, signal: run.signal === undefined ? deadline : AbortSignal.any([deadline, run.signal]) }, userName);
+          },
+          run.signal === undefined ? {} : { signal: run.signal },
+        );
       } catch (error) {
         // Shutting down: the journal says `creating`, and the next start looks for the key.
         if (isAbort(error, run.signal)) throw error;
+        // IAM refused the call for want of MFA (or the MFA session could not be made or ran
+        // out): it made no key, so there is nothing to look for.
+        if (error instanceof KeyupError) {
+          await this.deps.journal.remove(profile);
+          throw error;
+        }
         // IAM may have made the key and lost only its answer: remove it before anything else,
         // or it would hold the user's second key slot with a secret nobody has.
         const view = await this.deps.credentials.read();
-        latest = await this.listKeys(creating, signer);
+        latest = await this.listKeys(creating, signer, run, false);
         const removed = await this.removeKeysKeyupMade(creating, signer, view, latest, run);
         const worthRetrying = isRetryableAwsError(error) || isAbortTimeout(error) || (removed > 0 && getAwsErrorCode(error) === 'LimitExceeded');
         if (!worthRetrying || attempt >= CREATE_ATTEMPTS) {
@@ -467,7 +544,7 @@ export class Rotator {
     }
 
     run.signal?.throwIfAborted();
-    const holders = await this.confirmInPlace(entry, fresh, run);
+    const { holders, view: confirmed } = await this.confirmInPlace(entry, fresh, run);
     run.signal?.throwIfAborted();
     if (entry.hooks !== undefined && entry.hooks.length > 0 && entry.step !== 'hooked') {
       // Before the old key goes: whatever the hooks carry the new key to switches while the old
@@ -477,11 +554,11 @@ export class Rotator {
       await this.deps.journal.write(entry);
       run.signal?.throwIfAborted();
     }
-    await this.retireOldKey(entry, fresh, run);
+    await this.retireOldKey(entry, fresh, confirmed, run);
     // Kept, not removed: the safety copy of the new secret (see `SAFETY_COPY_MS`).
     await this.deps.journal.write({ ...entry, step: 'retired', retiredAt: this.now().toISOString() });
     const profiles = holders.map((holder) => formatHolders([holder]));
-    await this.record({ profile: entry.profile, at: this.now().toISOString(), oldKeyId: entry.oldKeyId, newKeyId: newKey.accessKeyId, ok: true, profiles });
+    await this.record({ profile: entry.profile, at: this.now().toISOString(), oldKeyId: entry.oldKeyId, newKeyId: newKey.accessKeyId, newKeyCreated: newKey.createDate, ok: true, profiles });
     this.deps.logger.info({ profile: entry.profile }, `Rotated profile ${entry.profile}: ${maskKeyId(entry.oldKeyId)} → ${maskKeyId(newKey.accessKeyId)}.`);
     return {
       kind: 'rotated',
@@ -537,13 +614,13 @@ export class Rotator {
    * program that read the file before keyup's write may have saved its stale copy after it; then
    * the new key is applied again, and if that keeps happening the old key stays.
    */
-  private async confirmInPlace(entry: JournalEntry, fresh: AwsCredentials, run: Run): Promise<readonly KeyHolder[]> {
+  private async confirmInPlace(entry: JournalEntry, fresh: AwsCredentials, run: Run): Promise<{ holders: readonly KeyHolder[]; view: FileView }> {
     for (let attempt = 0; ; attempt++) {
       const view = await this.deps.credentials.read();
       const stale = view.holdersOf(entry.oldKeyId);
       if (stale.length === 0) {
         const holders = view.holdersOf(fresh.accessKeyId);
-        if (holders.length > 0) return holders;
+        if (holders.length > 0) return { holders, view };
         throw new KeyupError(`No profile in ${this.deps.credentials.path} holds the new key ${maskKeyId(fresh.accessKeyId)} or the old key ${maskKeyId(entry.oldKeyId)} any more, so keyup left both keys active.`, {
           code: 'credentials-file',
           hint: `Put profile ${entry.profile} back (keyup kept the new key in ${this.deps.journal.pathOf(entry.profile)}); keyup looks again at the next check.`,
@@ -626,15 +703,20 @@ export class Rotator {
   }
 
   /**
-   * The old key goes only now that the new one works and is in the file. The call is signed by
+   * The old key goes only now that the new one works and is in the file (`confirmed`: the read
+   * that showed it). The call is signed by
    * the new key (or the `manage_with` identity), not the old one: a retry after a lost answer
    * then meets NoSuchEntity, which means done, where a retry signed by a key that the first
    * attempt already deleted or deactivated would be refused and could not tell. It also keeps
    * working if someone disabled the old key meanwhile. A refusal of the new key is only IAM
    * still propagating it, and is waited out.
    */
-  private async retireOldKey(entry: JournalEntry, fresh: AwsCredentials, run: Run): Promise<void> {
-    const signer = entry.manageWith === undefined ? fresh : this.signerFor((await this.deps.credentials.read()).profiles, entry.profile, entry.manageWith);
+  private async retireOldKey(entry: JournalEntry, fresh: AwsCredentials, confirmed: FileView, run: Run): Promise<void> {
+    // The managing profile's credentials as they are now: hooks may have run since the confirming read.
+    const signer: Signer =
+      entry.manageWith === undefined
+        ? { ...fresh, identity: `user:${entry.user.arn}`, who: `user ${entry.user.name}`, ...mfaSerialOf(confirmed.profiles, entry.profile) }
+        : this.signerFor((await this.deps.credentials.read()).profiles, entry.profile, entry.manageWith);
     const { keyApi } = this.deps;
     const userName = entry.user.name;
     const action: AwsAction = entry.oldKey === 'delete' ? 'iam:DeleteAccessKey' : 'iam:UpdateAccessKey';
@@ -642,15 +724,29 @@ export class Rotator {
     try {
       await retry(
         () =>
-          ignoreNoSuchEntity(
-            entry.oldKey === 'delete'
-              ? keyApi.deleteAccessKey({ credentials: signer, ...signal }, entry.oldKeyId, userName)
-              : keyApi.updateAccessKey({ credentials: signer, ...signal }, entry.oldKeyId, 'Inactive', userName),
+          this.withMfa(
+            run,
+            signer,
+            (credentials) =>
+              ignoreNoSuchEntity(
+                entry.oldKey === 'delete'
+                  ? keyApi.deleteAccessKey({ credentials, ...signal }, entry.oldKeyId, userName)
+                  : keyApi.updateAccessKey({ credentials, ...signal }, entry.oldKeyId, 'Inactive', userName),
+              ),
+            signal,
           ),
         { attempts: 8, baseDelayMs: 500, maxDelayMs: 8_000, ...this.retryInit(run), isRetryable: (error) => isRetryableAwsError(error) || isKeyRefused(error) },
       );
     } catch (error) {
       if (isAbort(error, run.signal)) throw error;
+      if (error instanceof KeyupError) {
+        // For want of MFA: both keys work until a code lets keyup finish.
+        throw new KeyupError(`The new key of profile ${entry.profile} is in place, but the old key ${maskKeyId(entry.oldKeyId)} is still active: ${error.message}`, {
+          code: error.code,
+          ...(error.hint === undefined ? {} : { hint: error.hint }),
+          cause: error,
+        });
+      }
       if (isKeyRefused(error) && entry.manageWith === undefined) {
         // STS took the new key, IAM not yet: it reaches every part of IAM in its own time.
         throw new KeyupError(`IAM does not accept the new key ${maskKeyId(fresh.accessKeyId)} of profile ${entry.profile} yet, so the old key ${maskKeyId(entry.oldKeyId)} is still active.`, {
@@ -673,9 +769,10 @@ export class Rotator {
   private async undo(entry: JournalEntry, why: string, run: Run): Promise<void> {
     const newKeyId = entry.newKey?.accessKeyId;
     if (newKeyId === undefined) return;
-    const signer = this.signerFor((await this.deps.credentials.read()).profiles, entry.profile, entry.manageWith, entry.oldKeyId);
+    const signer = this.signerFor((await this.deps.credentials.read()).profiles, entry.profile, entry.manageWith, { keyId: entry.oldKeyId, userArn: entry.user.arn });
+    const target = { userName: entry.user.name, ...otherUser(entry.manageWith, entry.user.arn) };
     try {
-      await retry(() => ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials: signer }, newKeyId, entry.user.name)), this.retryInit());
+      await this.iam('iam:DeleteAccessKey', run, signer, target, (credentials) => ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials }, newKeyId, entry.user.name)), false);
     } catch (error) {
       // Not cut short by a shutdown: a key made and not kept must not outlive the rotation.
       // The journal stays, so the next run tries again; the file still holds the old key.
@@ -689,18 +786,24 @@ export class Rotator {
     run.note('verify', `Deleted the new key ${maskKeyId(newKeyId)} again; the old key ${maskKeyId(entry.oldKeyId)} stays in use.`, { deletedKeyId: newKeyId });
   }
 
-  private async listKeys(entry: JournalEntry, signer: AwsCredentials, run?: Run): Promise<Listing> {
+  /** `interruptible`: false for the look a cleanup needs, which a shutdown must not cut short. */
+  private async listKeys(entry: JournalEntry, signer: Signer, run: Run, interruptible: boolean): Promise<Listing> {
     const target = { userName: entry.user.name, ...otherUser(entry.manageWith, entry.user.arn) };
-    const listed: AccessKeyList = await this.iam('iam:ListAccessKeys', entry.profile, signer, target, run, (signal) =>
-      this.deps.keyApi.listAccessKeys({ credentials: signer, ...signal }, entry.user.name),
+    const listed: AccessKeyList = await this.iam(
+      'iam:ListAccessKeys',
+      run,
+      signer,
+      target,
+      (credentials, signal) => this.deps.keyApi.listAccessKeys({ credentials, ...signal }, entry.user.name),
+      interruptible,
     );
     return { ...listed, localTime: this.now() };
   }
 
   /** Whether IAM still has the journal's new key (an undo whose answer was lost may have deleted it). */
-  private async newKeyExists(entry: JournalEntry, view: FileView): Promise<boolean> {
-    const signer = this.signerFor(view.profiles, entry.profile, entry.manageWith, entry.oldKeyId);
-    const { keys } = await this.listKeys(entry, signer);
+  private async newKeyExists(entry: JournalEntry, view: FileView, run: Run): Promise<boolean> {
+    const signer = this.signerFor(view.profiles, entry.profile, entry.manageWith, { keyId: entry.oldKeyId, userArn: entry.user.arn });
+    const { keys } = await this.listKeys(entry, signer, run, false);
     return keys.some((key) => key.accessKeyId === entry.newKey?.accessKeyId);
   }
 
@@ -711,7 +814,7 @@ export class Rotator {
    * left alone (the rotation's make-room step then names it); without a window (IAM's clock was
    * unknown), nothing is deleted.
    */
-  private async removeKeysKeyupMade(entry: JournalEntry, signer: AwsCredentials, view: FileView, listing: Listing, run: Run): Promise<number> {
+  private async removeKeysKeyupMade(entry: JournalEntry, signer: Signer, view: FileView, listing: Listing, run: Run): Promise<number> {
     const window = entry.createWindow;
     if (window === undefined || entry.knownKeyIds === undefined) return 0;
     const known = new Set([entry.oldKeyId, ...entry.knownKeyIds]);
@@ -724,8 +827,13 @@ export class Rotator {
     const userName = entry.user.name;
     const target = { userName, ...otherUser(entry.manageWith, entry.user.arn) };
     for (const orphan of ours) {
-      await this.iam('iam:DeleteAccessKey', entry.profile, signer, target, undefined, () =>
-        ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials: signer }, orphan.accessKeyId, userName)),
+      await this.iam(
+        'iam:DeleteAccessKey',
+        run,
+        signer,
+        target,
+        (credentials) => ignoreNoSuchEntity(this.deps.keyApi.deleteAccessKey({ credentials }, orphan.accessKeyId, userName)),
+        false,
       );
       run.note('recover', `Deleted the key ${maskKeyId(orphan.accessKeyId)} (created ${orphan.createDate.toISOString()}) that an interrupted CreateAccessKey made for user ${userName}; nobody had its secret.`, {
         deletedKeyId: orphan.accessKeyId,
@@ -749,19 +857,99 @@ export class Rotator {
    */
   private async iam<T>(
     action: AwsAction,
-    profile: string,
-    signer: AwsCredentials,
+    run: Run,
+    signer: Signer,
     target: { userName: string; otherUserArn?: string },
-    run: Run | undefined,
-    call: (signal: { signal?: AbortSignal }) => Promise<T>,
+    call: (credentials: AwsCredentials, signal: { signal?: AbortSignal }) => Promise<T>,
+    interruptible = true,
   ): Promise<T> {
-    const signal = run?.signal === undefined ? {} : { signal: run.signal };
+    const signal = interruptible && run.signal !== undefined ? { signal: run.signal } : {};
     try {
-      return await retry(() => call(signal), this.retryInit(signal));
+      return await this.withMfa(run, signer, (credentials) => retry(() => call(credentials, signal), this.retryInit(signal)), signal);
     } catch (error) {
-      if (isAbort(error, run?.signal)) throw error;
-      throw describeAwsError(error, { action, profile, maskedKeyId: maskKeyId(signer.accessKeyId), ...target });
+      if (isAbort(error, signal.signal)) throw error;
+      if (error instanceof KeyupError) throw error;
+      throw describeAwsError(error, { action, profile: run.profile, maskedKeyId: maskKeyId(signer.accessKeyId), ...target });
     }
+  }
+
+  /**
+   * `attempt`, signed as `signer`, or by that identity's MFA session where IAM wants MFA of it:
+   * the session this rotation made already, else one made now with the request's code once IAM
+   * explicitly denies the call without MFA (or at once, `required`: mfa_serial says IAM would).
+   * Without a code, IAM's wish ends the rotation as `needs-mfa`, naming the device. An AWS error
+   * comes back as it is; the failures of MFA itself as a KeyupError.
+   */
+  private async withMfa<T>(run: Run, signer: Signer, attempt: (credentials: AwsCredentials) => Promise<T>, { signal, required = false }: { signal?: AbortSignal; required?: boolean }): Promise<T> {
+    const session = run.sessions.get(signer.identity);
+    if (session !== undefined) {
+      const credentials = await session;
+      try {
+        return await attempt(credentials);
+      } catch (error) {
+        if (getAwsErrorCode(error) === 'ExpiredToken') throw sessionExpiredError(run.profile, error);
+        throw error;
+      }
+    }
+    if (required) {
+      await this.startMfaSession(run, signer, undefined, signal);
+    } else {
+      try {
+        return await attempt(plainCredentials(signer));
+      } catch (error) {
+        if (!isExplicitDeny(error)) throw error;
+        await this.startMfaSession(run, signer, error, signal);
+      }
+    }
+    return this.withMfa(run, signer, attempt, { ...(signal === undefined ? {} : { signal }) });
+  }
+
+  /**
+   * Makes the MFA session `signer`'s identity signs with from now on in this rotation, or says why
+   * it cannot. `denied`: IAM's explicit deny that asked for it, thrown again as it is when it does
+   * not look like a want of MFA (the user has no MFA device, or keyup cannot learn its devices).
+   */
+  private async startMfaSession(run: Run, signer: Signer, denied: unknown, signal: AbortSignal | undefined): Promise<void> {
+    const subject: MfaSubject = { profile: run.profile, who: signer.who, ...(signer.mfaSerial === undefined ? {} : { configuredBy: signer.mfaSerial.profile }) };
+    if (signer.sessionToken !== undefined) {
+      // STS makes no session from a session: temporary manage_with credentials carry MFA or not.
+      if (denied !== undefined) throw denied;
+      throw new KeyupError(`Profile ${signer.mfaSerial?.profile ?? run.profile} holds temporary credentials, from which keyup cannot make the MFA session its mfa_serial asks for.`, {
+        code: 'mfa-unsupported',
+        hint: 'Put credentials made with MFA there (aws sts get-session-token --serial-number … --token-code …), or a long-term key.',
+      });
+    }
+    const serialNumber = signer.mfaSerial?.serialNumber ?? (await this.findMfaDevice(run, signer, subject, denied, signal));
+    if (run.mfa === undefined) throw needsMfaError(subject, serialNumber, denied);
+    const longTerm = plainCredentials(signer);
+    const region = this.deps.region;
+    const session = run.mfa.session(serialNumber, (code) =>
+      makeMfaSession(this.deps.keyApi, longTerm, serialNumber, code, subject, { ...(region === undefined ? {} : { region }), ...(signal === undefined ? {} : { signal }) }),
+    );
+    run.sessions.set(signer.identity, session);
+    const made = await session;
+    run.progress('mfa', `Signing the IAM calls of this rotation with an MFA session of the device ${serialNumber}, valid until ${made.expiration?.toISOString() ?? 'it ends'}.`, {
+      serialNumber,
+    });
+  }
+
+  /** The user's first MFA device whose codes STS checks, from ListMFADevices (allowed without MFA by AWS's force-MFA policy). */
+  private async findMfaDevice(run: Run, signer: Signer, subject: MfaSubject, denied: unknown, signal: AbortSignal | undefined): Promise<string> {
+    let devices: MfaDeviceInfo[];
+    try {
+      devices = await retry(() => this.deps.keyApi.listMfaDevices({ credentials: plainCredentials(signer), ...(signal === undefined ? {} : { signal }) }), this.retryInit({ signal }));
+    } catch (error) {
+      if (isAbort(error, signal)) throw error;
+      // Whether MFA would help is unknown: IAM's first refusal is the one to report.
+      if (denied !== undefined) throw denied;
+      throw describeAwsError(error, { action: 'iam:ListMFADevices', profile: run.profile, maskedKeyId: maskKeyId(signer.accessKeyId) });
+    }
+    const usable = devices.find((device) => isTotpDevice(device.serialNumber));
+    if (usable !== undefined) return usable.serialNumber;
+    if (devices.length > 0) throw noUsableDeviceError(subject, true, denied);
+    // No device at all: nothing says the Deny is about MFA.
+    if (denied !== undefined) throw denied;
+    throw noUsableDeviceError(subject, false, undefined);
   }
 
   private retryInit({ signal }: { signal?: AbortSignal | undefined } = {}): RetryInit {
@@ -814,12 +1002,19 @@ export class Rotator {
 
   /**
    * Who signs IAM calls for `profile`: its `manage_with` profile, else the profile's own key
-   * (`keyId` when given: the old key may still be found under it).
+   * (`keyId` when given: the old key may still be found under it) as `userArn`.
    */
-  private signerFor(profiles: readonly FileProfile[], profile: string, manageWith: string | undefined, keyId?: string): AwsCredentials {
+  private signerFor(profiles: readonly FileProfile[], profile: string, manageWith: string | undefined, { keyId, userArn }: { keyId?: string; userArn?: string } = {}): Signer {
     if (manageWith === undefined) {
       const own = keyId === undefined ? undefined : profiles.find((p): p is Extract<FileProfile, { kind: 'long-term' }> => p.kind === 'long-term' && p.accessKeyId === keyId);
-      return own === undefined ? this.longTermKeyOf(profiles, profile) : { accessKeyId: own.accessKeyId, secretAccessKey: own.secretAccessKey };
+      const key = own === undefined ? this.longTermKeyOf(profiles, profile) : { accessKeyId: own.accessKeyId, secretAccessKey: own.secretAccessKey };
+      const userName = userArn === undefined ? undefined : parseUserArn(userArn)?.userName;
+      return {
+        ...key,
+        identity: userArn === undefined ? `key:${key.accessKeyId}` : `user:${userArn}`,
+        who: userName === undefined ? `the IAM user of profile ${profile}` : `user ${userName}`,
+        ...mfaSerialOf(profiles, profile),
+      };
     }
     const admin = profiles.find((p) => p.name === manageWith);
     if (admin === undefined || admin.kind === 'other') {
@@ -829,10 +1024,11 @@ export class Rotator {
       });
     }
     const { accessKeyId, secretAccessKey } = admin;
-    return admin.kind === 'temporary' ? { accessKeyId, secretAccessKey, sessionToken: admin.sessionToken } : { accessKeyId, secretAccessKey };
+    const identity = { identity: `profile:${manageWith}`, who: `the IAM user of profile ${manageWith}`, ...mfaSerialOf(profiles, manageWith) };
+    return admin.kind === 'temporary' ? { accessKeyId, secretAccessKey, sessionToken: admin.sessionToken, ...identity } : { accessKeyId, secretAccessKey, ...identity };
   }
 
-  private startRun(profile: string, onStep: RotateRequest['onStep'], signal: AbortSignal | undefined): Run {
+  private startRun(profile: string, onStep: RotateRequest['onStep'], signal: AbortSignal | undefined, mfa: MfaCode | undefined): Run {
     const notes: string[] = [];
     const progress = (step: Step, text: string, data: StepData = {}) => {
       this.deps.logger.info({ profile, step, ...data }, text);
@@ -847,6 +1043,8 @@ export class Rotator {
       profile,
       notes,
       signal,
+      mfa,
+      sessions: new Map(),
       progress,
       note(step, text, data) {
         notes.push(text);
@@ -854,6 +1052,17 @@ export class Rotator {
       },
     };
   }
+}
+
+/** The key and secret (and token) alone, for the SDK: none of keyup's own facts about them. */
+function plainCredentials({ accessKeyId, secretAccessKey, sessionToken }: AwsCredentials): AwsCredentials {
+  return sessionToken === undefined ? { accessKeyId, secretAccessKey } : { accessKeyId, secretAccessKey, sessionToken };
+}
+
+/** `mfa_serial` of a profile in the AWS config file, as a Signer carries it. */
+function mfaSerialOf(profiles: readonly FileProfile[], name: string): Pick<Signer, 'mfaSerial'> {
+  const found = profiles.find((profile) => profile.name === name);
+  return found?.kind === 'long-term' && found.mfaSerial !== undefined ? { mfaSerial: { serialNumber: found.mfaSerial, profile: name } } : {};
 }
 
 /** The profile's key was replaced between the check and the lock. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeAwsError, formatIamPolicy, isKeyRefused, isRetryableAwsError, KEYUP_IAM_ACTIONS } from '../../src/aws/errors.js';
+import { describeAwsError, formatIamPolicy, getMfaRefusal, isExplicitDeny, isKeyRefused, isRetryableAwsError, KEYUP_IAM_ACTIONS } from '../../src/aws/errors.js';
 import { ExitCode } from '../../src/errors.js';
 
 /** What the SDK throws: an Error named after the AWS code, with the HTTP status in $metadata. */
@@ -18,6 +18,18 @@ describe('describeAwsError', () => {
     expect(policy.Statement[0]!.Action).toEqual([...KEYUP_IAM_ACTIONS]);
     expect(policy.Statement[0]!.Resource).toBe('arn:aws:iam::*:user/${aws:username}');
     expect(error.exitCode).toBe(ExitCode.failed);
+  });
+
+  it('says an explicit deny as such: no Allow can lift it, and MFA may', () => {
+    const denied = awsError('AccessDenied', 403, {
+      message:
+        'User: arn:aws:iam::123456789012:user/alice is not authorized to perform: iam:CreateAccessKey on resource: user alice with an explicit deny in an identity-based policy: arn:aws:iam::123456789012:policy/Force_MFA',
+    });
+    const error = describeAwsError(denied, ctx);
+    expect(error.code).toBe('access-denied');
+    expect(error.message).toBe('IAM refused iam:CreateAccessKey on user alice for profile work with an explicit deny: a Deny statement in a policy forbids it, whatever the Allows say.');
+    expect(error.hint).toContain('MFA device');
+    expect(error.hint).not.toContain('"Effect":"Allow"');
   });
 
   it('gives a manage_with identity a policy on the other user', () => {
@@ -46,6 +58,24 @@ describe('describeAwsError', () => {
     const error = describeAwsError(awsError('SomethingNew', 400, { message: 'string to sign: secret-ish' }), ctx);
     expect(error.userMessage).not.toContain('secret-ish');
     expect(error.message).toBe('iam:CreateAccessKey failed for profile work (SomethingNew).');
+  });
+});
+
+describe('AccessDenied, told apart by its wording as AWS words it', () => {
+  const denied = (message: string) => awsError('AccessDenied', 403, { message });
+
+  it('an explicit deny, with or without the policy ARN AWS now adds', () => {
+    const base = 'User: arn:aws:iam::123456789012:user/alice is not authorized to perform: iam:ListAccessKeys on resource: user alice with an explicit deny in an identity-based policy';
+    expect(isExplicitDeny(denied(base))).toBe(true);
+    expect(isExplicitDeny(denied(`${base}: arn:aws:iam::123456789012:policy/Force_MFA`))).toBe(true);
+    expect(isExplicitDeny(denied('User: arn:aws:iam::123456789012:user/alice is not authorized to perform: iam:ListAccessKeys on resource: user bob because no identity-based policy allows the iam:ListAccessKeys action'))).toBe(false);
+    expect(isExplicitDeny(awsError('InvalidClientTokenId', 403, { message: 'with an explicit deny' }))).toBe(false);
+  });
+
+  it("STS's refusal of an MFA code, and of a device it cannot use", () => {
+    expect(getMfaRefusal(denied('MultiFactorAuthentication failed with invalid MFA one time pass code.'))).toBe('code');
+    expect(getMfaRefusal(denied('MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.'))).toBe('device');
+    expect(getMfaRefusal(denied('User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:GetSessionToken'))).toBeUndefined();
   });
 });
 

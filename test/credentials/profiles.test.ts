@@ -22,6 +22,16 @@ describe('listProfiles', () => {
     expect(profile?.kind === 'long-term' && profile.secretAccessKey).toBe(SECRET);
   });
 
+  it('reads mfa_serial of a long-term profile from its AWS config section, else from the credentials file', () => {
+    const credentials = `[work]\naws_access_key_id = ${ID}\naws_secret_access_key = ${SECRET}\nmfa_serial = arn:aws:iam::123456789012:mfa/old\n[home]\naws_access_key_id = ${ID}\naws_secret_access_key = ${SECRET}\n[cli]\naws_access_key_id = ${ID}\naws_secret_access_key = ${SECRET}\nmfa_serial = GAHT12345678\n`;
+    const config = '[profile work]\nregion = eu-west-1\nmfa_serial = arn:aws:iam::123456789012:mfa/alice ; her phone\n[profile home]\nmfa_serial =\n';
+    const profiles = list(credentials, config);
+    expect(find(profiles, 'work')).toMatchObject({ kind: 'long-term', mfaSerial: 'arn:aws:iam::123456789012:mfa/alice ; her phone' });
+    // An empty value names no device.
+    expect(find(profiles, 'home')).not.toHaveProperty('mfaSerial');
+    expect(find(profiles, 'cli')).toMatchObject({ mfaSerial: 'GAHT12345678' });
+  });
+
   it('hides secrets from JSON, spreading and util.inspect, so they never reach a log', () => {
     const profiles = list(`[a]\naws_access_key_id = ${ID}\naws_secret_access_key = ${SECRET}\n[t]\naws_access_key_id = ASIAX\naws_secret_access_key = ${SECRET}\naws_session_token = TOKENVALUE\n`);
     for (const text of [JSON.stringify(profiles), inspect(profiles, { depth: 5 }), JSON.stringify(profiles.map((p) => ({ ...p })))]) {

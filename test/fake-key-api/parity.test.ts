@@ -45,6 +45,8 @@ interface Backend {
    */
   createSession(parent: AwsCredentials, mfa: boolean): Promise<AwsCredentials>;
   expireSession(accessKeyId: string): void;
+  /** An enabled MFA device of the user that accepts `codes`; answers its serial number. */
+  createMfaDevice(userName: string, kind: 'virtual' | 'u2f', init: { codes?: string[]; serialNumber?: string }): string;
   setActivationDelay(ms: number): void;
   /** Until `probe` succeeds: the fake moves its clock past the delay, the emulator is waited for. */
   outwaitActivation(probe: () => Promise<unknown>): Promise<void>;
@@ -112,6 +114,7 @@ async function startEmulatorBackend(): Promise<Backend> {
       }
     },
     expireSession: (accessKeyId) => emulator.expireSessionToken({ accessKeyId }),
+    createMfaDevice: (userName, kind, init) => emulator.createMfaDevice({ userName, kind, ...init }).serialNumber,
     setActivationDelay: (ms) => void emulator.setActivationDelay(ms),
     async outwaitActivation(probe) {
       await vi.waitFor(probe, { timeout: 10_000, interval: 20 });
@@ -147,6 +150,7 @@ function createFakeBackend(): Backend {
       return control.createSession({ accessKeyId: parent.accessKeyId, serialNumber, tokenCode });
     },
     expireSession: (accessKeyId) => control.expireSession(accessKeyId),
+    createMfaDevice: (userName, kind, init) => control.createMfaDevice({ userName, kind, ...init }).serialNumber,
     setActivationDelay(ms) {
       activationDelayMs = ms;
       control.setActivationDelay(ms);
@@ -300,6 +304,34 @@ const script: Step[] = [
   call('the deleted key itself is refused', 'InvalidClientTokenId', (r) => r.api.getCallerIdentity(r.as('erin'))),
   call("the new key is denied as the old one was, until it gets its own session", 'AccessDenied', (r) => r.api.listAccessKeys(r.as('erin2'))),
 
+  // The KeyApi's own MFA calls, as the rotation makes them: devices without MFA, then a session.
+  setup('frank is under the force-MFA policy, with a virtual device and a FIDO key', (r) => {
+    r.backend.createUser('frank', { forceMfa: true });
+    r.creds.set('frank', r.backend.seedKey('frank'));
+    r.backend.createMfaDevice('frank', 'virtual', { codes: ['314159'] });
+    r.backend.createMfaDevice('frank', 'u2f', { serialNumber: 'arn:aws:iam::123456789012:u2f/user/frank/key-ABCDEFGHIJKLMNOPQRSTUVWXYZ' });
+  }),
+  call('ListMFADevices is allowed without MFA', 'ok', (r) => r.api.listMfaDevices(r.as('frank'))),
+  call("another user's devices are not frank's to list", 'AccessDenied', (r) => r.api.listMfaDevices(r.as('frank'), 'alice')),
+  call('a wrong code is refused', 'AccessDenied', (r) => r.api.getSessionToken(r.as('frank'), { serialNumber: 'arn:aws:iam::123456789012:mfa/frank', tokenCode: '000000', durationSeconds: 900 })),
+  call('a FIDO key cannot make a session', 'AccessDenied', (r) =>
+    r.api.getSessionToken(r.as('frank'), { serialNumber: 'arn:aws:iam::123456789012:u2f/user/frank/key-ABCDEFGHIJKLMNOPQRSTUVWXYZ', tokenCode: '314159', durationSeconds: 900 }),
+  ),
+  call('a session shorter than STS allows', 'ValidationError', (r) => r.api.getSessionToken(r.as('frank'), { serialNumber: 'arn:aws:iam::123456789012:mfa/frank', tokenCode: '314159', durationSeconds: 60 })),
+  call(
+    'the right code makes a 15-minute session',
+    'ok',
+    async (r) => {
+      const session = await r.api.getSessionToken(r.as('frank'), { serialNumber: 'arn:aws:iam::123456789012:mfa/frank', tokenCode: '314159', durationSeconds: 900 });
+      const { expiration, ...rest } = session;
+      return { ...rest, lastsSeconds: expiration === undefined ? null : Math.round((expiration.getTime() - r.backend.iamNow().getTime()) / 1000) };
+    },
+    { save: 'frankMfa' },
+  ),
+  call('the same code again is refused', 'AccessDenied', (r) => r.api.getSessionToken(r.as('frank'), { serialNumber: 'arn:aws:iam::123456789012:mfa/frank', tokenCode: '314159', durationSeconds: 900 })),
+  call('a session cannot make a session', 'AccessDenied', (r) => r.api.getSessionToken(r.as('frankMfa'), { serialNumber: 'arn:aws:iam::123456789012:mfa/frank', tokenCode: '314159', durationSeconds: 900 })),
+  call('the MFA session lists his keys', 'ok', (r) => r.api.listAccessKeys(r.as('frankMfa'))),
+
   setup('IAM throttles one ListAccessKeys', (r) => r.backend.injectFault('throttle', 'ListAccessKeys')),
   call('throttled', 'Throttling', (r) => r.api.listAccessKeys(r.as('alice'))),
   call('the next call goes through', 'ok', (r) => r.api.listAccessKeys(r.as('alice'))),
@@ -441,8 +473,8 @@ async function runScript(backend: Backend): Promise<Outcome[]> {
       result = { error };
     }
     if (step.save !== undefined && 'value' in result) {
-      const { accessKeyId, secretAccessKey } = result.value as AwsCredentials;
-      creds.set(step.save, { accessKeyId, secretAccessKey });
+      const { accessKeyId, secretAccessKey, sessionToken } = result.value as AwsCredentials;
+      creds.set(step.save, sessionToken === undefined ? { accessKeyId, secretAccessKey } : { accessKeyId, secretAccessKey, sessionToken });
     }
     const normalize = createNormalizer(run, backend.iamNow());
     const code = 'value' in result ? 'ok' : codeOf(result.error);

@@ -187,7 +187,9 @@ describe('a rotation', () => {
     const backups = [...state].filter(([path]) => path.includes('/backups/'));
     expect(backups.map(([, backup]) => backup)).toEqual([original]);
     for (const [path] of backups) state.delete(path);
-    expect(await h.history()).toEqual([{ profile: 'default', at: h.clock.now().toISOString(), oldKeyId: old.accessKeyId, newKeyId: fresh?.accessKeyId, ok: true, profiles: ['default'] }]);
+    expect(await h.history()).toEqual([
+      { profile: 'default', at: h.clock.now().toISOString(), oldKeyId: old.accessKeyId, newKeyId: fresh?.accessKeyId, newKeyCreated: START.toISOString(), ok: true, profiles: ['default'] },
+    ]);
     state.delete(`${h.paths.stateDir}/history.json`);
     const journal = state.get(`${h.paths.stateDir}/journal/default.json`);
     expect(JSON.parse(journal ?? '{}')).toMatchObject({ step: 'retired', retiredAt: h.clock.now().toISOString(), newKey: { accessKeyId: fresh?.accessKeyId, secretAccessKey: fresh?.secretAccessKey } });

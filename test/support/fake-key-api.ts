@@ -2,6 +2,7 @@ import { IAMServiceException, LimitExceededException, NoSuchEntityException } fr
 import { STSServiceException } from '@aws-sdk/client-sts';
 import { HttpResponse } from '@smithy/protocol-http';
 import {
+  accessDenied,
   accessKeyLimitExceeded,
   AwsError,
   expiredToken,
@@ -24,9 +25,18 @@ import { EmulatorState, type AccessKey, type MfaDevice, type User } from '../../
 import type { ActivationDelays, MfaCodesInit, MfaDeviceInit, MfaDeviceKind, RateLimits, RateLimitSettings, ServiceName } from '../../emulator/types.js';
 import { parseUserArn } from '../../src/aws/arn.js';
 import type { AccessKeyInfo, AccessKeyStatus, CallContext, KeyApi } from '../../src/aws/key-api.js';
+import { SESSION_DURATION } from '../../emulator/sts-actions.js';
 
 /** The AWS actions behind the KeyApi's methods, named as IAM and STS name them. */
-export type FakeAction = 'GetCallerIdentity' | 'ListAccessKeys' | 'CreateAccessKey' | 'UpdateAccessKey' | 'DeleteAccessKey' | 'GetAccessKeyLastUsed';
+export type FakeAction =
+  | 'GetCallerIdentity'
+  | 'GetSessionToken'
+  | 'ListAccessKeys'
+  | 'CreateAccessKey'
+  | 'UpdateAccessKey'
+  | 'DeleteAccessKey'
+  | 'GetAccessKeyLastUsed'
+  | 'ListMFADevices';
 
 export type FakeFaultKind =
   /** 400 `Throttling`, "Rate exceeded". */
@@ -641,6 +651,29 @@ export function createFakeKeyApi({
         readAccessKeyId(reader);
         reader.check();
         state.accessKeys.delete(findKeyOf(resolveTarget(caller, 'DeleteAccessKey', userName), accessKeyId).id);
+      }),
+
+    listMfaDevices: (ctx, userName) =>
+      perform(ctx, 'iam', 'ListMFADevices', (caller) => {
+        const reader = new ParamReader(paramsOf({ UserName: userName }));
+        readUserName(reader);
+        reader.check();
+        const user = resolveTarget(caller, 'ListMFADevices', userName);
+        return state.mfaDevicesOf(user.name).map((device) => ({ serialNumber: device.serialNumber, enableDate: device.enableDate }));
+      }),
+
+    getSessionToken: (ctx, { serialNumber, tokenCode, durationSeconds }) =>
+      perform(ctx, 'sts', 'GetSessionToken', (caller) => {
+        // As emulator/sts-actions.ts: the bounds and STS's patterns first, so a refused call spends no code.
+        const reader = new ParamReader(paramsOf({ DurationSeconds: String(durationSeconds), SerialNumber: serialNumber, TokenCode: tokenCode }));
+        reader.integer('DurationSeconds', { min: SESSION_DURATION.min, max: SESSION_DURATION.max });
+        reader.string('SerialNumber', { min: 9, max: 256, pattern: /[\w+=/:,.@-]*/ });
+        reader.string('TokenCode', { min: 6, max: 6, pattern: /[\d]*/ });
+        reader.check();
+        if (caller.key === null) throw accessDenied('Cannot call GetSessionToken with session credentials');
+        const device = acceptMfaCode(state, caller.user, serialNumber, tokenCode, iamNow().getTime());
+        const session = state.addSession(caller.key, new Date(iamNow().getTime() + durationSeconds * 1000), true, device.serialNumber);
+        return { accessKeyId: session.accessKeyId, secretAccessKey: session.secret, sessionToken: session.token, expiration: session.expiration };
       }),
 
     getAccessKeyLastUsed: (ctx, accessKeyId) =>
