@@ -324,7 +324,8 @@ const script: Step[] = [
     async (r) => {
       const session = await r.api.getSessionToken(r.as('frank'), { serialNumber: 'arn:aws:iam::123456789012:mfa/frank', tokenCode: '314159', durationSeconds: 900 });
       const { expiration, ...rest } = session;
-      return { ...rest, lastsSeconds: expiration === undefined ? null : Math.round((expiration.getTime() - r.backend.iamNow().getTime()) / 1000) };
+      // In minutes: AWS (and the emulator) give the expiry to the second, so seconds differ by one now and then.
+      return { ...rest, lastsMinutes: expiration === undefined ? null : Math.round((expiration.getTime() - r.backend.iamNow().getTime()) / 60_000) };
     },
     { save: 'frankMfa' },
   ),
