@@ -31,6 +31,7 @@ void runKeyupctl(process.argv.slice(2), {
   // The MFA prompt: only where someone can answer it, and loaded only then.
   getAsk: () => (process.stdin.isTTY === true ? async (question: string) => (await import('../terminal/ask.js')).askAtTerminal(question) : undefined),
   loadService: () => import('../service/install.js'),
+  loadSocketWatch: async () => (await import('../ipc/watch-socket-folder.js')).watchSocketFolder,
 }).then((code) => {
   process.exitCode = code;
 });

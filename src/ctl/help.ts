@@ -90,7 +90,8 @@ Options:
 changes by itself within seconds). A configuration with an error is refused, said here, and the
 previous one keeps running (exit 2).`,
   install: `Installs keyupd as your per-user service and starts it: a systemd user unit on Linux,
-a launchd agent on macOS. Running it again changes nothing.
+a launchd agent on macOS, then waits until keyupd answers (exit 1, naming its log, if it does
+not within 20 s). Running it again changes nothing.
 
 Options:
   --dry-run   print the file it would write and the commands it would run; change nothing`,

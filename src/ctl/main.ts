@@ -15,7 +15,7 @@ import { resolvePaths, type Env } from '../paths.js';
 import { UsageError, parseCommandLine, type Invocation } from './args.js';
 import { createPaint, shouldUseColor } from './color.js';
 import type { Ask, CommandContext } from './context.js';
-import type { LoadService } from './service.js';
+import type { AnswerWait, LoadService } from './service.js';
 
 export interface KeyupctlDeps {
   readonly out: (text: string) => void;
@@ -30,6 +30,8 @@ export interface KeyupctlDeps {
   /** Asks at the terminal; undefined when stdin is not one (then `--mfa-code` is the only way). */
   readonly getAsk: () => Ask | undefined;
   readonly loadService: LoadService;
+  /** After `install`, wakes the wait for keyupd's socket (src/ipc/watch-socket-folder.ts). */
+  readonly loadSocketWatch: AnswerWait['loadSocketWatch'];
 }
 
 /** Runs keyupctl with `args` (without node and the script) and gives its exit code. */
@@ -98,7 +100,7 @@ async function run(invocation: Invocation, deps: KeyupctlDeps): Promise<ExitCode
       return (await import('./reload.js')).runReload(ctx, reply);
     }
     case 'install':
-      return (await import('./service.js')).runInstall(ctx, invocation, deps.loadService);
+      return (await import('./service.js')).runInstall(ctx, invocation, deps.loadService, { socketPath, loadSocketWatch: deps.loadSocketWatch });
     case 'uninstall':
       return (await import('./service.js')).runUninstall(ctx, deps.loadService);
   }

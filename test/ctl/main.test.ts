@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode, KeyupError } from '../../src/errors.js';
+import { DaemonNotRunningError } from '../../src/ipc/client.js';
 import { runKeyupctl, type KeyupctlDeps } from '../../src/ctl/main.js';
 import type { ServiceModule } from '../../src/ctl/service.js';
 
@@ -21,6 +22,7 @@ function harness(overrides: Partial<KeyupctlDeps> = {}) {
     loadService: async () => {
       throw new Error('no service module in this test');
     },
+    loadSocketWatch: async () => () => ({ changed: Promise.resolve(), close: () => {} }),
     ...overrides,
   };
   return { deps, out: () => out, err: () => err };
@@ -67,7 +69,7 @@ describe('runKeyupctl', () => {
 
   it('install and uninstall print the service module’s lines; install passes --dry-run', async () => {
     const calls: unknown[] = [];
-    const { deps, out } = harness({ loadService: async () => fakeService(calls) });
+    const { deps, out } = harness({ loadService: async () => fakeService(calls), request: async () => ({ version: '9.9.9', pid: 4242 }) });
     expect(await runKeyupctl(['install', '--dry-run'], deps)).toBe(ExitCode.ok);
     expect(await runKeyupctl(['install'], deps)).toBe(ExitCode.ok);
     expect(await runKeyupctl(['uninstall'], deps)).toBe(ExitCode.ok);
@@ -76,7 +78,56 @@ describe('runKeyupctl', () => {
       ['install', true, { dryRun: false }],
       ['uninstall', true],
     ]);
-    expect(out()).toBe('Wrote /home/alice/.config/systemd/user/keyupd.service.\nkeyupd.service is enabled and started.\n'.repeat(2) + 'keyupd.service is stopped and removed.\n');
+    const installed = 'Wrote /home/alice/.config/systemd/user/keyupd.service.\nkeyupd.service is enabled and started.\n';
+    expect(out()).toBe(`${installed}${installed}keyupd 9.9.9 answers at /run/user/1000/keyup/keyupd.sock (pid 4242).\nkeyupd.service is stopped and removed.\n`);
+  });
+
+  it('after install, waits for the started keyupd to answer, waking when its socket folder changes', async () => {
+    const socket = '/run/user/1000/keyup/keyupd.sock';
+    const asked: string[] = [];
+    const watched: string[] = [];
+    let closed = 0;
+    const { deps, out } = harness({
+      loadService: async () => fakeService([]),
+      request: async (socketPath, method) => {
+        asked.push(method);
+        if (asked.length < 3) throw new DaemonNotRunningError(socketPath, 'ENOENT', undefined);
+        return { version: '9.9.9', pid: 4242 };
+      },
+      loadSocketWatch: async () => (socketPath) => {
+        watched.push(socketPath);
+        return { changed: Promise.resolve(), close: () => void closed++ };
+      },
+    });
+    expect(await runKeyupctl(['install'], deps)).toBe(ExitCode.ok);
+    expect(asked).toEqual(['status', 'status', 'status']);
+    expect(watched).toEqual([socket, socket, socket]);
+    expect(closed).toBe(3);
+    expect(out()).toMatch(/answers at \/run\/user\/1000\/keyup\/keyupd\.sock \(pid 4242\)\.\n$/);
+  });
+
+  it('says in one sentence when the started keyupd never answers, and exits 1', async () => {
+    let clock = Date.parse('2026-11-24T10:00:00Z');
+    const { deps, err } = harness({
+      loadService: async () => fakeService([]),
+      // Each look costs the fake clock 6 s: the deadline passes after a few looks, without waiting for it.
+      now: () => new Date((clock += 6_000)),
+      request: async (socketPath) => {
+        throw new DaemonNotRunningError(socketPath, 'ECONNREFUSED', undefined);
+      },
+    });
+    expect(await runKeyupctl(['install'], deps)).toBe(ExitCode.failed);
+    expect(err()).toBe('keyupctl: keyupd was started but does not answer at /run/user/1000/keyup/keyupd.sock after 20 s. Its log, named above, tells why; after fixing that, run keyupctl install again.\n');
+  });
+
+  it('does not wait with --dry-run, and passes on a reply that is not a refusal', async () => {
+    const asked: string[] = [];
+    const dry = harness({ loadService: async () => fakeService([]), request: async (_socket, method) => (asked.push(method), {}) });
+    expect(await runKeyupctl(['install', '--dry-run'], dry.deps)).toBe(ExitCode.ok);
+    expect(asked).toEqual([]);
+    const garbled = harness({ loadService: async () => fakeService([]) });
+    expect(await runKeyupctl(['install'], garbled.deps)).toBe(ExitCode.failed);
+    expect(garbled.err()).toMatch(/^keyupctl: an unexpected error stopped keyupctl \(no daemon in this test\)/);
   });
 
   it('says an install failure in one sentence with its fix, and its exit code', async () => {
