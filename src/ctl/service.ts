@@ -63,7 +63,10 @@ async function waitForAnswer(ctx: CommandContext, socketPath: string, watchSocke
           cause: error,
         });
       }
-      await Promise.race([watch.changed, sleep(Math.min(left, RECHECK_MS))]);
+      // The timer is cancelled once the watch wins, so that it does not hold keyupctl's exit.
+      const timer = new AbortController();
+      await Promise.race([watch.changed, sleep(Math.min(left, RECHECK_MS), undefined, { signal: timer.signal }).catch(() => undefined)]);
+      timer.abort();
     } finally {
       watch.close();
     }
