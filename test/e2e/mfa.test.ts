@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import type { StatusDocument } from '../../src/ipc/protocol.js';
+import { runKeyupctl, type CtlRun } from '../ctl/ctl-harness.js';
 import { isolateAwsEnvironment } from '../emulator/helpers.js';
 import { createDaemonScene, daysAgo, defaultKeyIn, type DaemonRun, type DaemonScene } from './daemon-harness.js';
 import { waitFor } from './keyupd.js';
@@ -16,7 +17,6 @@ import { waitFor } from './keyupd.js';
 isolateAwsEnvironment();
 
 const buildDir = inject('buildDir');
-const KEYUPCTL = join(buildDir, 'src', 'bin', 'keyupctl.cjs');
 const KEYUPD = join(buildDir, 'src', 'bin', 'keyupd.js');
 /** Codes no id, date or port of a run is likely to contain, so that a search for them means something. */
 const CODE = '583920';
@@ -29,8 +29,8 @@ interface MfaScene extends DaemonScene {
   readonly serial: string;
   readonly original: string;
   setCodes(codes: string[]): void;
-  /** keyupctl with the scene's environment; its exit code, stdout and stderr. */
-  keyupctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** keyupctl with the scene's environment, run to its end within a deadline. */
+  keyupctl(args: string[]): Promise<CtlRun>;
   /** A stand-in notify-send's record of what it was asked to show. */
   notified(): Promise<{ argv: string[] }[]>;
   status(): Promise<StatusDocument>;
@@ -60,15 +60,7 @@ async function mfaScene(): Promise<MfaScene> {
     serial: device.serialNumber,
     original,
     setCodes: (codes: string[]) => void s.emulator.setMfaCodes({ serialNumber: device.serialNumber, codes }),
-    async keyupctl(args: string[]) {
-      try {
-        const { stdout, stderr } = await promisify(execFile)(process.execPath, [KEYUPCTL, ...args], { env });
-        return { code: 0, stdout, stderr };
-      } catch (error) {
-        const failed = error as { code: number; stdout: string; stderr: string };
-        return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-      }
-    },
+    keyupctl: (args: string[]) => runKeyupctl(buildDir, args, { env, cwd: s.home.dir }),
     notified: async () =>
       (await readFile(record, 'utf8').catch(() => ''))
         .split('\n')
