@@ -8,7 +8,6 @@ import { ExitCode, KeyupError } from '../errors.js';
 import type { FileSystem } from '../fs/fs.js';
 import { describeCause, type Logger } from '../log.js';
 import type { KeyupPaths } from '../paths.js';
-import { History } from '../rotation/history.js';
 import { Journal } from '../rotation/journal.js';
 import type { HookRunner } from '../rotation/hooks.js';
 import { KeyLocks, type KeyLocksInit } from '../rotation/lock.js';
@@ -18,7 +17,8 @@ import { MfaCode } from '../rotation/mfa.js';
 import { EventHub, type EngineEvent, type EventListener } from './events.js';
 import { listProfileKeys, type ProfileKeys } from './keys.js';
 import type { Outcome } from './outcome.js';
-import { applyOutcome, emptyView, findLastRotation, renderView, type ProfileView, type StoredView } from './view.js';
+import { RunHistory } from './run-history.js';
+import { applyOutcome, emptyView, renderView, type ProfileView, type StoredView } from './view.js';
 
 export interface EngineInit {
   fs: FileSystem;
@@ -181,7 +181,9 @@ export class Engine {
     this.startUse();
     try {
       const keyApi = await this.loadKeyApi();
-      const rotator = this.createRotator(config, keyApi);
+      // One per run: the failed profiles' views read history.json once between them.
+      const history = new RunHistory({ fs: this.init.fs, stateDir: this.init.paths.stateDir });
+      const rotator = this.createRotator(config, keyApi, history);
       // One code, one session per device, shared by every profile of the request that needs it.
       const mfa = request.mfaCode === undefined ? undefined : new MfaCode(request.mfaCode);
       const recovered: Outcome[] = [];
@@ -198,7 +200,7 @@ export class Engine {
         // One key, one rotation: the profiles after the first find the key it made, and keep it.
         const freshKeys = new Set<string>();
         for (const profile of group) {
-          const outcome = await this.rotateProfile(rotator, profile, request, freshKeys, mfa);
+          const outcome = await this.rotateProfile(rotator, history, profile, request, freshKeys, mfa);
           if (outcome.kind === 'rotated') freshKeys.add(outcome.newKeyId);
           outcomes.set(profile.name, outcome);
         }
@@ -281,7 +283,7 @@ export class Engine {
     return [...groups.values()];
   }
 
-  private async rotateProfile(rotator: Rotator, profile: ProfileConfig, request: RunRequest, freshKeys: ReadonlySet<string>, mfa: MfaCode | undefined): Promise<Outcome> {
+  private async rotateProfile(rotator: Rotator, history: RunHistory, profile: ProfileConfig, request: RunRequest, freshKeys: ReadonlySet<string>, mfa: MfaCode | undefined): Promise<Outcome> {
     const rotateNow = request.rotateNow === true;
     const force = request.force === true;
     for (let inFlight = this.flights.get(profile.name); inFlight !== undefined; inFlight = this.flights.get(profile.name)) {
@@ -307,7 +309,7 @@ export class Engine {
         onStep: (step, text, data) => this.emit(hub, { type: 'step', profile: profile.name, step, elapsedMs: elapsed(), text, data }),
       })
       .then(async (outcome) => {
-        await this.remember(profile.name, outcome);
+        await this.remember(profile.name, outcome, history);
         this.flights.delete(profile.name);
         this.emit(hub, { type: 'end', profile: profile.name, elapsedMs: elapsed(), outcome });
         return outcome;
@@ -334,15 +336,12 @@ export class Engine {
     this.subscribers.emit(event);
   }
 
-  private async remember(profile: string, outcome: Outcome): Promise<void> {
+  private async remember(profile: string, outcome: Outcome, history: RunHistory): Promise<void> {
     const now = this.now();
     let stored = applyOutcome(this.views.get(profile) ?? emptyView(profile), outcome, now);
     // A rotation's own outcome is its last rotation (applyOutcome); a failure may or may not have
     // been recorded, and the history also has the failed attempts, with their time.
-    if (outcome.kind === 'failed') {
-      const records = await new History({ fs: this.init.fs, stateDir: this.init.paths.stateDir }).read().catch(() => []);
-      stored = { ...stored, lastRotation: findLastRotation(records, profile) ?? stored.lastRotation };
-    }
+    if (outcome.kind === 'failed') stored = { ...stored, lastRotation: (await history.findLast(profile)) ?? stored.lastRotation };
     this.views.set(profile, stored);
   }
 
@@ -358,13 +357,13 @@ export class Engine {
     return new CredentialsStore({ fs: this.init.fs, paths: this.init.paths, backup: config.daemon.backup, backupKeep: config.daemon.backupKeep });
   }
 
-  private createRotator(config: KeyupConfig, keyApi: KeyApi): Rotator {
+  private createRotator(config: KeyupConfig, keyApi: KeyApi, history: RunHistory): Rotator {
     const { fs, paths, logger } = this.init;
     return new Rotator({
       keyApi,
       credentials: createCredentialsFile(this.createStore(config), paths.credentialsFile),
       journal: new Journal({ fs, stateDir: paths.stateDir }),
-      history: new History({ fs, stateDir: paths.stateDir }),
+      history,
       locks: new KeyLocks({ fs, stateDir: paths.stateDir, now: this.now, ...this.init.locks }),
       logger,
       now: this.now,

@@ -9,6 +9,7 @@
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FileSystem } from '../../src/fs/fs.js';
+import { History } from '../../src/rotation/history.js';
 import { createUnitHarness, profileSection, type UnitHarness } from '../support/unit-harness.js';
 
 interface Call {
@@ -97,5 +98,25 @@ describe('the file work of one warm rotation', () => {
   it('makes no folder: each was made by the first rotation', async () => {
     const { calls } = await measureWarmRotation();
     expect(calls.filter((call) => call.method === 'mkdir')).toHaveLength(0);
+  });
+});
+
+describe('the file work of a check where every profile fails', () => {
+  it('reads history.json once, not once per failed profile (an offline laptop fails every profile at every check)', async () => {
+    const calls: Call[] = [];
+    const h = createUnitHarness({ wrapFs: (fs) => recordCalls(fs, calls) });
+    const names = ['one', 'two', 'three', 'four'];
+    const sections = names.map((name) => profileSection(name, h.seedUser(name)));
+    await h.writeCredentials(sections.join('\n'));
+    // A failure recorded by an earlier check: each failed profile's view still shows its last rotation.
+    const history = `${h.paths.stateDir}/history.json`;
+    const earlier = { profile: 'two', at: '2026-11-01T07:00:00.000Z', oldKeyId: 'AKIAEARLIEROLDKEY123', newKeyId: null, ok: false, error: 'offline' };
+    await new History({ fs: h.rawFs, stateDir: h.paths.stateDir }).append(earlier);
+    h.fake.control.injectFault({ kind: 'connection-refused', count: 'always' });
+    const engine = h.createEngine(names.map((name) => `[profile ${name}]\n`).join(''));
+
+    expect((await engine.run()).map((outcome) => outcome.kind)).toEqual(['failed', 'failed', 'failed', 'failed']);
+    expect(calls.filter((call) => call.method === 'open' && call.path === history)).toHaveLength(1);
+    expect(engine.view().map((view) => view.lastRotation?.at ?? null)).toEqual([null, earlier.at, null, null]);
   });
 });

@@ -209,6 +209,26 @@ describe('Engine on the fake', () => {
     expect(h.keyApiLoads()).toBe(loads);
   });
 
+  it("shows a failure the history recorded after another profile's failure had read it (history.json is read once a run)", async () => {
+    const h = createUnitHarness();
+    await seedProfile(h, 'early', 'early', 100, { deniedActions: ['iam:ListAccessKeys'] });
+    await seedProfile(h, 'late', 'late', 100, { deniedActions: ['iam:CreateAccessKey'] });
+    const engine = h.createEngine('[profile early]\n[profile late]\n');
+    const ends: string[] = [];
+    const outcomes = await engine.run({ onEvent: (event) => event.type === 'end' && ends.push(event.profile) });
+    expect(outcomes.map((outcome) => [outcome.profile, outcome.kind])).toEqual([
+      ['early', 'failed'],
+      ['late', 'failed'],
+    ]);
+    // early failed before it reached the lock (nothing recorded), late after asking for a key (recorded).
+    expect(ends).toEqual(['early', 'late']);
+    expect((await h.history()).map((record) => record.profile)).toEqual(['late']);
+    expect(engine.view()).toMatchObject([
+      { profile: 'early', state: 'error', lastRotation: null },
+      { profile: 'late', state: 'error', lastRotation: { ok: false, newKeyId: null } },
+    ]);
+  });
+
   it('refuses a profile it does not manage, naming those it does, before loading the SDK or calling AWS', async () => {
     const h = createUnitHarness();
     const engine = h.createEngine('[profile default]\n[profile work]\n');
