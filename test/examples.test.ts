@@ -4,7 +4,8 @@
  * record their arguments and what they read; jq and awk are the real ones (.ci/run installs jq).
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -29,15 +30,36 @@ describe('the post_rotate examples', () => {
   });
   afterEach(() => home.remove());
 
-  /** Runs an example with the key on stdin, as keyup does; resolves with what the stand-ins were given. */
-  function run(example: string, args: string[]): Promise<{ tool: string; argv: string[]; stdin: string }[]> {
-    return new Promise((resolve, reject) => {
-      const child = execFile(join(EXAMPLES, example), args, { env: { PATH: `${bin}:/usr/bin:/bin`, HOME: home.dir }, cwd: home.dir }, async (error, _stdout, stderr) => {
-        if (error !== null) reject(new Error(`${example} failed: ${stderr}`));
-        else resolve((await readFile(record, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as { tool: string; argv: string[]; stdin: string }));
+  type Call = { tool: string; argv: string[]; stdin: string };
+
+  /** Runs an example as keyup runs a hook; resolves with its exit code, its stderr and what the stand-ins were given. */
+  function attempt(example: string, args: string[], { input = JSON.stringify(KEY), path = `${bin}:/usr/bin:/bin` } = {}): Promise<{ code: number; stderr: string; calls: Call[] }> {
+    return new Promise((resolve) => {
+      const child = execFile(join(EXAMPLES, example), args, { env: { PATH: path, HOME: home.dir }, cwd: home.dir }, async (error, _stdout, stderr) => {
+        const calls = (await readFile(record, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as Call);
+        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stderr, calls });
       });
-      child.stdin?.end(JSON.stringify(KEY));
+      child.stdin?.end(input);
     });
+  }
+
+  /** Runs an example with the key on stdin, as keyup does; resolves with what the stand-ins were given. */
+  async function run(example: string, args: string[]): Promise<Call[]> {
+    const { code, stderr, calls } = await attempt(example, args);
+    if (code !== 0) throw new Error(`${example} failed: ${stderr}`);
+    return calls;
+  }
+
+  /** A PATH holding the stand-ins and the few tools the examples use, but no jq. */
+  async function pathWithoutJq(): Promise<string> {
+    const tools = join(home.dir, 'tools');
+    await mkdir(tools);
+    for (const tool of ['cat', 'awk', 'mktemp', 'chmod', 'mv', 'rm']) {
+      const found = ['/usr/bin', '/bin'].map((folder) => join(folder, tool)).find((candidate) => existsSync(candidate));
+      if (found === undefined) throw new Error(`no ${tool} in /usr/bin or /bin`);
+      await symlink(found, join(tools, tool));
+    }
+    return `${bin}:${tools}`;
   }
 
   const noSecretInArgs = (calls: { argv: string[] }[]) => {
@@ -88,5 +110,80 @@ describe('the post_rotate examples', () => {
     await run('other-credentials-file', [file, 'app']);
     expect(await readFile(file, 'utf8')).toBe(text.replace('AKIAOLDOLDOLDOLD0001', KEY.AccessKeyId).replace('= old', `= ${KEY.SecretAccessKey}`));
     expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+
+  // Review finding: plain sh has no pipefail, so `jq … | gh secret set …` exited 0 after setting an
+  // empty secret when jq was missing or the field absent, and keyup then retired the old key.
+  describe.each([
+    ['github-actions-secret', ['acme/app']],
+    ['gitlab-variable', ['acme/app']],
+    ['secrets-manager', ['prod/app/aws']],
+  ])('%s fails, and sets nothing, when it cannot read the key', (example, args) => {
+    it('without jq on PATH', async () => {
+      const { code, calls } = await attempt(example, args, { path: await pathWithoutJq() });
+      expect(code).not.toBe(0);
+      expect(calls).toEqual([]);
+    });
+
+    it('with JSON that lacks SecretAccessKey', async () => {
+      const { SecretAccessKey: _omitted, ...partial } = KEY;
+      const { code, calls } = await attempt(example, args, { input: JSON.stringify(partial) });
+      expect(code).not.toBe(0);
+      expect(calls).toEqual([]);
+    });
+  });
+
+  // Review finding: a .env without the two lines, or a misspelt profile, exited 0 having changed nothing.
+  it('dotenv fails, and leaves the file as it was, when the file has no AWS lines', async () => {
+    const file = join(home.dir, 'project', '.env');
+    await mkdir(dirname(file));
+    await writeFile(file, 'APP=demo\nAWS_ACCESS_KEY_ID=AKIAOLDOLDOLDOLD0001\n', { mode: 0o644 });
+    const before = await stat(file);
+    const { code, stderr } = await attempt('dotenv', [file]);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('AWS_SECRET_ACCESS_KEY');
+    expect(stderr).not.toContain(KEY.SecretAccessKey);
+    expect(await readFile(file, 'utf8')).toBe('APP=demo\nAWS_ACCESS_KEY_ID=AKIAOLDOLDOLDOLD0001\n');
+    expect((await stat(file)).ino).toBe(before.ino);
+    expect(await readdir(dirname(file))).toEqual(['.env']);
+  });
+
+  it('dotenv fails, and leaves the file as it was, when it cannot read the key', async () => {
+    const file = join(home.dir, 'project', '.env');
+    await mkdir(dirname(file));
+    const text = 'AWS_ACCESS_KEY_ID=AKIAOLDOLDOLDOLD0001\nAWS_SECRET_ACCESS_KEY=old\n';
+    await writeFile(file, text);
+    const { SecretAccessKey: _omitted, ...partial } = KEY;
+    const { code } = await attempt('dotenv', [file], { input: JSON.stringify(partial) });
+    expect(code).not.toBe(0);
+    expect(await readFile(file, 'utf8')).toBe(text);
+    expect(await readdir(dirname(file))).toEqual(['.env']);
+  });
+
+  it('other-credentials-file fails, and leaves the file as it was, for a profile it does not hold', async () => {
+    const file = join(home.dir, 'srv', 'credentials');
+    await mkdir(dirname(file));
+    const text = '[app]\naws_access_key_id = AKIAOLDOLDOLDOLD0001\naws_secret_access_key = old\n';
+    await writeFile(file, text, { mode: 0o644 });
+    const before = await stat(file);
+    const { code, stderr } = await attempt('other-credentials-file', [file, 'ap']);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('[ap]');
+    expect(stderr).not.toContain(KEY.SecretAccessKey);
+    expect(await readFile(file, 'utf8')).toBe(text);
+    expect((await stat(file)).ino).toBe(before.ino);
+    expect(await readdir(dirname(file))).toEqual(['credentials']);
+  });
+
+  it('other-credentials-file fails, and leaves the file as it was, when it cannot read the key', async () => {
+    const file = join(home.dir, 'srv', 'credentials');
+    await mkdir(dirname(file));
+    const text = '[app]\naws_access_key_id = AKIAOLDOLDOLDOLD0001\naws_secret_access_key = old\n';
+    await writeFile(file, text);
+    const { SecretAccessKey: _omitted, ...partial } = KEY;
+    const { code } = await attempt('other-credentials-file', [file, 'app'], { input: JSON.stringify(partial) });
+    expect(code).not.toBe(0);
+    expect(await readFile(file, 'utf8')).toBe(text);
+    expect(await readdir(dirname(file))).toEqual(['credentials']);
   });
 });
