@@ -32,7 +32,7 @@ export interface RunHookInit {
   readonly secret: HookSecret;
   /** Ends the hook at once (shutdown): it is killed, and counts as not done. */
   readonly signal?: AbortSignal;
-  /** Each line the hook wrote, with every secret of the rotation already replaced. */
+  /** Each line the hook wrote, with the new key's secret already replaced by `[secret]`. */
   readonly onOutput: (stream: 'stdout' | 'stderr', line: string) => void;
 }
 
@@ -45,12 +45,12 @@ export interface HookRunnerInit {
   readonly env: NodeJS.ProcessEnv;
   /** A hook that runs longer is killed, and counts as failed. Default 60 s. */
   readonly timeoutMs?: number;
-  /** Secrets that must never reach the log from a hook's output (the old key's too). */
-  readonly redact?: readonly string[];
 }
 
 /** The longest line of a hook's output kept for the log; the rest of it is cut. */
 const MAX_LINE = 2_000;
+/** Output without a newline is passed on once this much of it is waiting, so keyupd's memory stays bounded. */
+const MAX_PENDING = MAX_LINE * 4;
 /** How long a hook has after SIGTERM (its timeout, or keyupd stopping) before SIGKILL. */
 const KILL_GRACE_MS = 5_000;
 
@@ -61,13 +61,11 @@ const KILL_GRACE_MS = 5_000;
  * output goes line by line to `onOutput` with the secret replaced. A hook that exits non-zero, is
  * killed, cannot start, or outlives its timeout has failed; its process group is killed with it.
  */
-export function createHookRunner({ home, env, timeoutMs = 60_000, redact = [] }: HookRunnerInit): HookRunner {
+export function createHookRunner({ home, env, timeoutMs = 60_000 }: HookRunnerInit): HookRunner {
   return ({ hook, facts, secret, signal, onOutput }) =>
     new Promise((resolve) => {
       const started = Date.now();
       const elapsed = () => Date.now() - started;
-      const secrets = [secret.secretAccessKey, ...redact].filter((value) => value.length >= 8);
-      const clean = (line: string) => secrets.reduce((text, value) => text.split(value).join('[secret]'), line).slice(0, MAX_LINE);
       const [program = '', ...args] = hook.argv;
       let settled = false;
       const finish = (result: HookResult) => {
@@ -102,8 +100,8 @@ export function createHookRunner({ home, env, timeoutMs = 60_000, redact = [] }:
       const onAbort = () => stop('keyupd stopped it, stopping itself');
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted === true) onAbort();
-      forEachLine(child.stdout, (line) => onOutput('stdout', clean(line)));
-      forEachLine(child.stderr, (line) => onOutput('stderr', clean(line)));
+      readInto(child.stdout, createOutputLines([secret.secretAccessKey], (line) => onOutput('stdout', line)));
+      readInto(child.stderr, createOutputLines([secret.secretAccessKey], (line) => onOutput('stderr', line)));
       child.on('error', (error: NodeJS.ErrnoException) =>
         finish({ ok: false, elapsedMs: elapsed(), why: error.code === 'ENOENT' ? `${program} does not exist` : error.code === 'EACCES' ? `${program} is not executable` : `it could not start (${error.code ?? error.message})` }),
       );
@@ -138,22 +136,51 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
-/** Calls `onLine` with each complete line of a stream, and the last one without a newline. */
-function forEachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+export interface OutputLines {
+  /** A piece of the output, cut anywhere (a line, a secret, may continue in the next piece). */
+  write(piece: string): void;
+  /** The output ended: what is left goes out as the last line. */
+  end(): void;
+}
+
+/**
+ * Cuts a hook's output into lines for the log, each with every secret in `secrets` replaced by
+ * `[secret]` and cut to 2,000 characters. Output without a newline is passed on in parts of about
+ * 8,000 characters; the last (longest secret − 1) characters of each part, redacted first, wait
+ * for the next piece, so a secret cut by a part's end is still whole when it is redacted.
+ */
+export function createOutputLines(secrets: readonly string[], onLine: (line: string) => void): OutputLines {
+  // Too short a value would replace ordinary words; a secret access key has 40 characters.
+  const values = secrets.filter((value) => value.length >= 8);
+  const keep = Math.max(0, ...values.map((value) => value.length - 1));
+  const redact = (text: string) => values.reduce((done, value) => done.split(value).join('[secret]'), text);
+  const emit = (line: string) => onLine(redact(line).slice(0, MAX_LINE));
   let pending = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) onLine(line.replace(/\r$/, ''));
-    // A hook that never writes a newline must not make keyupd hold its output without bound.
-    if (pending.length > MAX_LINE * 4) {
-      onLine(pending);
+  return {
+    write(piece) {
+      pending += piece;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) emit(line.replace(/\r$/, ''));
+      if (pending.length > MAX_PENDING) {
+        // Redact before cutting: a secret wholly here is replaced, and one cut by the end of this
+        // piece starts within the last `keep` characters, which stay for the next piece.
+        const text = redact(pending);
+        const cut = Math.max(0, text.length - keep);
+        if (cut > 0) emit(text.slice(0, cut));
+        pending = text.slice(cut);
+      }
+    },
+    end() {
+      if (pending !== '') emit(pending);
       pending = '';
-    }
-  });
-  stream.on('end', () => {
-    if (pending !== '') onLine(pending);
-  });
+    },
+  };
+}
+
+/** Feeds a stream's text to `lines`, piece by piece as it arrives. */
+function readInto(stream: NodeJS.ReadableStream, lines: OutputLines): void {
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => lines.write(chunk));
+  stream.on('end', () => lines.end());
 }

@@ -79,6 +79,43 @@ describe('createHookRunner', () => {
     );
   });
 
+  it('keeps a secret redacted when long output without a newline is flushed in the middle of it', async () => {
+    // Regression: output without a newline is flushed every 8,000 characters; a secret cut by that
+    // flush went out as two pieces, and neither piece matched the secret, so neither was replaced.
+    const flushed = join(home.dir, 'flushed');
+    const hook = await script(
+      'long',
+      `const fs = require('fs');
+let input = '';
+process.stdin.on('data', (c) => (input += c)).on('end', () => {
+  const secret = JSON.parse(input).SecretAccessKey;
+  // 8,010 characters: over the flush limit, ending halfway through the secret.
+  process.stdout.write('x'.repeat(7990) + secret.slice(0, 20));
+  // Write the rest only once keyupd has flushed what it got, so the cut falls there every time.
+  const wait = () => (fs.existsSync(${JSON.stringify(flushed)}) ? process.stdout.write(secret.slice(20) + 'y'.repeat(500)) : setTimeout(wait, 10));
+  wait();
+});`,
+    );
+    const lines: string[] = [];
+    const result = await createHookRunner({ home: home.dir, env: {}, timeoutMs: 20_000 })({
+      hook: { command: hook, argv: [hook] },
+      facts: FACTS,
+      secret: SECRET,
+      onOutput: (_stream, line) => {
+        lines.push(line);
+        void writeFile(flushed, '');
+      },
+    });
+    expect(result.ok).toBe(true);
+    const log = lines.join('\n');
+    const secret = SECRET.secretAccessKey;
+    expect(log).not.toContain(secret.slice(0, 20));
+    expect(log).not.toContain(secret.slice(20));
+    for (let at = 0; at + 20 <= secret.length; at++) expect(log).not.toContain(secret.slice(at, at + 20));
+    // Nothing but the secret is lost: the text after it arrives, after the marker.
+    expect(log).toContain(`[secret]${'y'.repeat(500)}`);
+  });
+
   it('says how a hook failed: an exit code, a program that does not exist', async () => {
     const failing = await script('fail', 'process.exit(3);');
     const runHook = createHookRunner({ home: home.dir, env: {} });

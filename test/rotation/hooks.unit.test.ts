@@ -1,9 +1,10 @@
 /**
  * post_rotate hooks in the rotation (issue 12), on the in-memory IAM and file system with a fake
  * hook runner: when they run, what a failure keeps, how a later run finishes, and the journal.
+ * Then how a hook's output is cut into lines for the log with its secret replaced.
  */
 import { describe, expect, it } from 'vitest';
-import type { HookResult, HookRunner, RunHookInit } from '../../src/rotation/hooks.js';
+import { createOutputLines, type HookResult, type HookRunner, type RunHookInit } from '../../src/rotation/hooks.js';
 import { createUnitHarness, defaultSettings, profileSection } from '../support/unit-harness.js';
 
 const hooks = [
@@ -121,5 +122,52 @@ describe('post_rotate hooks in a rotation', () => {
     const h = createUnitHarness();
     await h.writeCredentials(profileSection('default', h.seedUser('alice')));
     expect(await h.rotate()).toMatchObject({ kind: 'rotated' });
+  });
+});
+
+describe('a hook’s output in the log', () => {
+  const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYNEWSECRET';
+  /** Output without a newline is passed on once more than this much is waiting. */
+  const limit = 8_000;
+
+  function collect(pieces: readonly string[]): string[] {
+    const lines: string[] = [];
+    const output = createOutputLines([secret], (line) => lines.push(line));
+    for (const piece of pieces) output.write(piece);
+    output.end();
+    return lines;
+  }
+
+  /** Every run of 8 characters of the secret, so that no part of it long enough to matter gets out. */
+  const partsOfSecret = Array.from({ length: secret.length - 7 }, (_, at) => secret.slice(at, at + 8));
+
+  it('replaces the secret in lines, wherever the pieces are cut', () => {
+    const text = `pushed ${secret}\r\nwarning: ${secret} again\nlast ${secret}`;
+    for (let cut = 0; cut <= text.length; cut++) {
+      expect(collect([text.slice(0, cut), text.slice(cut)])).toEqual(['pushed [secret]', 'warning: [secret] again', 'last [secret]']);
+    }
+  });
+
+  it('keeps a secret whole when long output without a newline is passed on in the middle of it, at every cut', () => {
+    // Regression: the flush at 8,000 characters sent a secret cut by it out in two pieces, and
+    // neither piece matched the secret, so neither was replaced.
+    for (let inSecret = 0; inSecret <= secret.length; inSecret++) {
+      const lines = collect(['x'.repeat(limit + 1 - inSecret) + secret.slice(0, inSecret), `${secret.slice(inSecret)} and the rest`]);
+      const log = lines.join('\n');
+      for (const part of partsOfSecret) expect(log, `secret cut after ${inSecret} characters`).not.toContain(part);
+      expect(lines.at(-1)).toMatch(/^x*\[secret\] and the rest$/);
+    }
+  });
+
+  it('passes long output on as it arrives, in small pieces too, and no secret gets out', () => {
+    const lines: string[] = [];
+    const output = createOutputLines([secret], (line) => lines.push(line));
+    const text = `${'x'.repeat(limit - 20)}${secret}${'y'.repeat(limit - 30)}${secret}${'z'.repeat(2 * limit)}`;
+    for (let at = 0; at < text.length; at += 97) output.write(text.slice(at, at + 97));
+    // 32,000 characters: three parts of about 8,000 have gone out before the end, so little waits in memory.
+    expect(lines).toHaveLength(3);
+    output.end();
+    const log = lines.join('\n');
+    for (const part of partsOfSecret) expect(log).not.toContain(part);
   });
 });
