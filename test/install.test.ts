@@ -84,8 +84,10 @@ describe('installing keyup as the README says', { timeout: 180_000 }, () => {
       XDG_STATE_HOME: join(home, '.local', 'state'),
       XDG_RUNTIME_DIR: join(home, 'run'),
       npm_config_prefix: prefix,
-      // npm's own cache (where npm ci put every dependency) serves the install; nothing else of the real HOME.
+      // npm's own cache (where npm ci put every dependency) serves the install: the one thing of the
+      // real HOME it reads. npm would also write its debug logs there (_logs); they go to `work`.
       npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? '/root', '.npm'),
+      npm_config_logs_dir: join(work, 'npm-logs'),
       npm_config_prefer_offline: 'true',
       npm_config_ignore_scripts: 'true',
       npm_config_update_notifier: 'false',
