@@ -41,12 +41,17 @@ export type HookRunner = (init: RunHookInit) => Promise<HookResult>;
 export interface HookRunnerInit {
   /** The user's HOME: the hook's working folder. */
   readonly home: string;
-  /** The environment hooks start from (keyupd's), without the secret of any rotation. */
+  /** The environment hooks start from (keyupd's); the credentials in `WITHHELD_ENV` are left out. */
   readonly env: NodeJS.ProcessEnv;
   /** A hook that runs longer is killed, and counts as failed. Default 60 s. */
   readonly timeoutMs?: number;
 }
 
+/**
+ * AWS credentials keyupd's own environment may hold (`keyupd --once` run from a shell with a
+ * session exported): a hook never gets them, its key arrives on stdin only (SPEC, rule 6).
+ */
+const WITHHELD_ENV: ReadonlySet<string> = new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN', 'AWS_CREDENTIAL_EXPIRATION']);
 /** The longest line of a hook's output kept for the log; the rest of it is cut. */
 const MAX_LINE = 2_000;
 /** Output without a newline is passed on once this much of it is waiting, so keyupd's memory stays bounded. */
@@ -62,6 +67,7 @@ const KILL_GRACE_MS = 5_000;
  * killed, cannot start, or outlives its timeout has failed; its process group is killed with it.
  */
 export function createHookRunner({ home, env, timeoutMs = 60_000 }: HookRunnerInit): HookRunner {
+  const baseEnv = Object.fromEntries(Object.entries(env).filter(([name]) => !WITHHELD_ENV.has(name)));
   return ({ hook, facts, secret, signal, onOutput }) =>
     new Promise((resolve) => {
       const started = Date.now();
@@ -78,7 +84,7 @@ export function createHookRunner({ home, env, timeoutMs = 60_000 }: HookRunnerIn
       const child = spawn(program, args, {
         cwd: home,
         env: {
-          ...env,
+          ...baseEnv,
           KEYUP_PROFILE: facts.profile,
           KEYUP_USER: facts.user,
           KEYUP_ACCOUNT: facts.account,

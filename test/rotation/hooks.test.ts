@@ -116,6 +116,28 @@ process.stdin.on('data', (c) => (input += c)).on('end', () => {
     expect(log).toContain(`[secret]${'y'.repeat(500)}`);
   });
 
+  it('does not hand keyupd’s own AWS credentials to a hook: its key arrives on stdin only', async () => {
+    const seen = join(home.dir, 'env.json');
+    const hook = await script('env', `require('fs').writeFileSync(${JSON.stringify(seen)}, JSON.stringify(process.env));`);
+    const shell = {
+      PATH: '/usr/bin:/bin',
+      HOME: home.dir,
+      AWS_PROFILE: 'default',
+      AWS_ACCESS_KEY_ID: 'ASIASHELLSHELLSHELL1',
+      AWS_SECRET_ACCESS_KEY: 'shellSecretShellSecretShellSecretShell01',
+      AWS_SESSION_TOKEN: 'shell-session-token',
+      AWS_SECURITY_TOKEN: 'shell-security-token',
+      AWS_CREDENTIAL_EXPIRATION: '2026-12-01T08:00:00Z',
+    };
+    const result = await createHookRunner({ home: home.dir, env: shell })({ hook: { command: hook, argv: [hook] }, facts: FACTS, secret: SECRET, onOutput: () => {} });
+    expect(result.ok).toBe(true);
+    const env = JSON.parse(await readFile(seen, 'utf8')) as Record<string, string>;
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN', 'AWS_CREDENTIAL_EXPIRATION']) expect(env).not.toHaveProperty(name);
+    for (const value of Object.values(shell).filter((value) => value.includes('shell'))) expect(JSON.stringify(env)).not.toContain(value);
+    // Everything else stays.
+    expect(env).toMatchObject({ PATH: '/usr/bin:/bin', HOME: home.dir, AWS_PROFILE: 'default', KEYUP_PROFILE: 'default', KEYUP_NEW_KEY_ID: SECRET.accessKeyId });
+  });
+
   it('says how a hook failed: an exit code, a program that does not exist', async () => {
     const failing = await script('fail', 'process.exit(3);');
     const runHook = createHookRunner({ home: home.dir, env: {} });
