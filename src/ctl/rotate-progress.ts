@@ -5,7 +5,9 @@
  */
 import { ExitCode } from '../errors.js';
 import { isRecord } from '../ipc/protocol.js';
+import { describeBusy } from '../present/busy.js';
 import { describeDeferral } from '../present/deferral.js';
+import { formatHolders } from '../present/holders.js';
 import { maskKeyId } from '../present/key-id.js';
 import type { Paint } from './color.js';
 import { formatDateTime, formatSeconds, toClause } from './format.js';
@@ -133,7 +135,7 @@ export class RotationReporter {
     switch (outcome.kind) {
       case 'rotated': {
         const others = outcome.holders.filter((holder) => !(holder.profile === p && holder.file === 'credentials'));
-        const also = others.length === 0 ? '' : `, also in ${others.map((holder) => (holder.file === 'config' ? `${holder.profile} (AWS config)` : holder.profile)).join(', ')}`;
+        const also = others.length === 0 ? '' : `, also in ${formatHolders(others)}`;
         this.line(p, this.output.paint('green', `rotated ${maskKeyId(outcome.old_key_id)} → ${maskKeyId(outcome.new_key_id)}${elapsedMs === undefined ? '' : ` (${formatSeconds(elapsedMs)})`}${also}`));
         break;
       }
@@ -145,12 +147,9 @@ export class RotationReporter {
         this.line(p, this.output.paint('cyan', `${toClause(describeDeferral(deferral as Parameters<typeof describeDeferral>[0]))}; keyupctl rotate now --force rotates anyway`));
         break;
       }
-      case 'busy': {
-        const who = outcome.pid === 0 ? 'another keyup process' : `keyup process ${outcome.pid}`;
-        const what = outcome.rotating === p ? 'it' : `profile ${outcome.rotating}, which holds the same key`;
-        this.line(p, `busy: ${who} is rotating ${what}${typeof outcome.since === 'string' ? ` (since ${formatDateTime(outcome.since)})` : ''}; left to it`);
+      case 'busy':
+        this.line(p, describeBusy(outcome, typeof outcome.since === 'string' ? formatDateTime(outcome.since) : undefined));
         break;
-      }
       case 'failed':
         if (outcome.error.code === 'needs-mfa' && this.output.willAskForMfa) this.line(p, 'IAM wants an MFA code to change this key');
         else if (outcome.error.code === 'mfa-code-refused' && this.output.willAskForMfa) this.line(p, 'AWS refused that MFA code; nothing was changed');

@@ -4,6 +4,7 @@ import { retry } from '../aws/retry.js';
 import type { ProfileConfig } from '../config/index.js';
 import type { CredentialsSnapshot } from '../credentials/index.js';
 import { KeyupError } from '../errors.js';
+import { formatHolder } from '../present/holders.js';
 import { maskKeyId } from '../present/key-id.js';
 import { toErrorInfo, type ErrorInfo } from './outcome.js';
 
@@ -69,7 +70,7 @@ export async function listProfileKeys(profile: ProfileConfig, snapshot: Credenti
         created: key.createDate.toISOString(),
         ageDays: Math.round(((init.now.getTime() - key.createDate.getTime()) / MS_PER_DAY) * 10) / 10,
         lastUsed: used.lastUsedDate === undefined ? null : { date: used.lastUsedDate.toISOString(), service: used.serviceName ?? null, region: used.region ?? null },
-        inProfiles: (snapshot.keyHolders.get(key.accessKeyId) ?? []).map((holder) => (holder.file === 'config' ? `${holder.profile} (AWS config)` : holder.profile)),
+        inProfiles: (snapshot.keyHolders.get(key.accessKeyId) ?? []).map(formatHolder),
         managed: key.accessKeyId === own.accessKeyId,
       });
     }

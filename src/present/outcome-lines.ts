@@ -1,15 +1,15 @@
 import { ExitCode } from '../errors.js';
-import type { KeyHolder, Outcome } from '../engine/outcome.js';
+import type { Outcome } from '../engine/outcome.js';
 import { formatErrorInfo } from '../engine/outcome.js';
+import { getDueDate } from '../rotation/policy.js';
+import { describeBusy } from './busy.js';
 import { describeDeferral } from './deferral.js';
+import { formatHolders } from './holders.js';
 import { maskKeyId } from './key-id.js';
 
-const MS_PER_DAY = 86_400_000;
-
-/** "default" or "default, legacy (AWS config)". */
-export function formatHolders(holders: readonly KeyHolder[]): string {
-  return holders.map((holder) => (holder.file === 'config' ? `${holder.profile} (AWS config)` : holder.profile)).join(', ');
-}
+// The rotator and the notifications take it from here; keyupctl from ./holders.js, which loads
+// nothing of the engine.
+export { formatHolders } from './holders.js';
 
 /**
  * One line per profile for a person or a cron mail, then one per note (a key deleted besides the
@@ -24,17 +24,14 @@ function formatResult(outcome: Outcome): string {
     case 'rotated':
       return `${outcome.profile} (${outcome.user}): rotated ${maskKeyId(outcome.oldKeyId)} → ${maskKeyId(outcome.newKeyId)} in profile${outcome.holders.length > 1 ? 's' : ''} ${formatHolders(outcome.holders)}.`;
     case 'current': {
-      const due = new Date(Date.parse(outcome.keyCreated) + outcome.maxAgeDays * MS_PER_DAY).toISOString().slice(0, 10);
+      const due = getDueDate(new Date(outcome.keyCreated), outcome.maxAgeDays).toISOString().slice(0, 10);
       const state = outcome.ageState === 'warn' ? 'due soon' : 'ok';
       return `${outcome.profile} (${outcome.user}): key ${maskKeyId(outcome.keyId)} is ${outcome.ageDays.toFixed(1)} days old, ${state}; rotation due on ${due}.`;
     }
     case 'deferred':
       return `${outcome.profile} (${outcome.user}): ${describeDeferral(outcome.deferral).replace(/^Deferred\b/, 'deferred')}`;
-    case 'busy': {
-      const who = outcome.pid === 0 ? 'another keyup process' : `keyup process ${outcome.pid}`;
-      const what = outcome.rotating === outcome.profile ? 'it' : `profile ${outcome.rotating}, which holds the same key`;
-      return `${outcome.profile}: busy: ${who} is rotating ${what} (since ${outcome.since}); left to it.`;
-    }
+    case 'busy':
+      return `${outcome.profile}: ${describeBusy(outcome, outcome.since)}.`;
     case 'failed':
       return `${outcome.profile}: ${formatErrorInfo(outcome.error)}`;
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { createPaint } from '../../src/ctl/color.js';
+import { formatDateTime } from '../../src/ctl/format.js';
 import type { Ask, CallDaemon, CommandContext } from '../../src/ctl/context.js';
 import { runRotate } from '../../src/ctl/rotate.js';
 import { RotationReporter, getRotateExitCode } from '../../src/ctl/rotate-progress.js';
@@ -71,6 +72,16 @@ describe('RotationReporter', () => {
     const notAsking = capture(false, false);
     notAsking.reporter.finish([failedMfa]);
     expect(notAsking.err()).toBe('keyupctl: default: IAM demands MFA to change the keys of alice. Give the code with --mfa-code.\n');
+  });
+
+  it('says who is rotating a busy profile: this profile or another holding its key, a known pid or not', () => {
+    const { reporter, out } = capture(false);
+    const busy = { kind: 'busy', profile: 'default', pid: 4242, rotating: 'default', since: '2026-11-24T07:00:00.000Z', notes: [] } as const;
+    reporter.finish([busy, { ...busy, profile: 'copy', pid: 0, rotating: 'default' }]);
+    const since = formatDateTime(busy.since);
+    expect(out()).toBe(
+      `default: busy: keyup process 4242 is rotating it (since ${since}); left to it\ncopy: busy: another keyup process is rotating profile default, which holds the same key (since ${since}); left to it\n`,
+    );
   });
 
   it('exits 1 on a failure, 4 on a deferral without one, 0 otherwise (busy included)', () => {

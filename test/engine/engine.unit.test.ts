@@ -229,6 +229,15 @@ describe('Engine on the fake', () => {
     ]);
   });
 
+  it('lists the keys of a profile with every profile that holds each, those of the AWS config said so', async () => {
+    const h = createUnitHarness();
+    const key = await seedProfile(h, 'default', 'alice', 10);
+    await h.writeAwsConfig(`[profile legacy]\naws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\n`);
+    const engine = h.createEngine();
+    const [listed] = await engine.keys();
+    expect(listed).toMatchObject({ profile: 'default', user: 'alice', error: null, keys: [{ keyId: key.accessKeyId, inProfiles: ['default', 'legacy (AWS config)'], managed: true }] });
+  });
+
   it('refuses a profile it does not manage, naming those it does, before loading the SDK or calling AWS', async () => {
     const h = createUnitHarness();
     const engine = h.createEngine('[profile default]\n[profile work]\n');
