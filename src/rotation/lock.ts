@@ -4,6 +4,7 @@ import { isProcessAlive } from '../fs/atomic-write.js';
 import { describeFsError } from '../fs/describe-fs-error.js';
 import { ensurePrivateDir, getErrorCode, readText, toBytes, writeNewFile, type FileSystem } from '../fs/fs.js';
 import { KeyupError } from '../errors.js';
+import { isKeyId } from '../present/key-id.js';
 
 /** What a lock file says about its holder. */
 export interface LockOwner {
@@ -73,7 +74,7 @@ export class KeyLocks {
   }
 
   pathOf(keyId: string): string {
-    const name = /^[A-Z0-9]{16,128}$/.test(keyId) ? keyId : `~${createHash('sha256').update(keyId).digest('hex').slice(0, 40)}`;
+    const name = isKeyId(keyId) ? keyId : `~${createHash('sha256').update(keyId).digest('hex').slice(0, 40)}`;
     return join(this.dir, `${name}.lock`);
   }
 

@@ -112,6 +112,12 @@ describe('KeyLocks', () => {
     expect(JSON.parse(vol.readFileSync(LOCK, 'utf8') as string)).toMatchObject({ pid: 200 });
     expect(vol.readdirSync('/state/locks')).toEqual([`${KEY}.lock`]);
   });
+
+  it('names a lock after its key id, and after a hash of anything not shaped like one (no path in a file name)', () => {
+    const locks = locksOf(createMemoryFs().fs, 100, { alive: new Set([100]) });
+    expect(locks.pathOf(KEY)).toBe(LOCK);
+    for (const odd of ['../../etc/passwd', 'akiaiosfodnn7example', 'AKIA']) expect(locks.pathOf(odd)).toMatch(/^\/state\/locks\/~[0-9a-f]{40}\.lock$/);
+  });
 });
 
 describe.runIf(process.platform === 'linux')('readLinuxProcessStart', () => {
