@@ -17,6 +17,8 @@ export class StateStore {
   readonly path: string;
   private readonly fs: FileSystem;
   private readonly stateDir: string;
+  /** What the last write put in the file. */
+  private written: string | undefined;
 
   constructor({ fs, stateDir }: { fs: FileSystem; stateDir: string }) {
     this.fs = fs;
@@ -40,9 +42,18 @@ export class StateStore {
     }
   }
 
+  /**
+   * Replaces the file, unless it would hold what this store last wrote: the daemon saves after
+   * every check (and every retry while the network is away), and most change nothing. Neither
+   * leftovers (swept at start) nor the folder's flush are worth a write each time: a power cut
+   * that loses the rename at worst repeats a make-up check.
+   */
   async write(state: DaemonState): Promise<void> {
+    const data = `${JSON.stringify(state, null, 1)}\n`;
+    if (data === this.written) return;
     await ensurePrivateDir(this.fs, this.stateDir);
-    await writeFileAtomically({ fs: this.fs, file: this.path, data: `${JSON.stringify(state, null, 1)}\n` });
+    await writeFileAtomically({ fs: this.fs, file: this.path, data, removeLeftovers: false, flushFolder: false });
+    this.written = data;
   }
 }
 

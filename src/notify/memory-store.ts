@@ -12,6 +12,8 @@ const EMPTY: NotificationMemory = { shown: {}, deferredSince: {} };
  */
 export class NotificationStore {
   readonly path: string;
+  /** What the last write put in the file. */
+  private written: string | undefined;
 
   constructor(
     private readonly fs: FileSystem,
@@ -31,8 +33,16 @@ export class NotificationStore {
     }
   }
 
+  /**
+   * Replaces the file, unless it would hold what this store last wrote (the daemon saves after
+   * every check; most show nothing new). No flush of the folder: a power cut that loses the
+   * rename at worst shows one notification twice.
+   */
   async write(memory: NotificationMemory): Promise<void> {
+    const data = `${JSON.stringify(memory, null, 1)}\n`;
+    if (data === this.written) return;
     await ensurePrivateDir(this.fs, this.stateDir);
-    await writeFileAtomically({ fs: this.fs, file: this.path, data: `${JSON.stringify(memory, null, 1)}\n` });
+    await writeFileAtomically({ fs: this.fs, file: this.path, data, flushFolder: false });
+    this.written = data;
   }
 }
