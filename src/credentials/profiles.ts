@@ -76,6 +76,23 @@ const SSO_KEYS = ['sso_session', 'sso_start_url', 'sso_region', 'sso_account_id'
 type Entries = ReadonlyMap<string, IniEntry>;
 
 /**
+ * Every key {@link listProfiles} reads but the secret: what decides a profile's kind, its key, its
+ * session and its MFA device. A change elsewhere in a section (a region, a comment) changes none
+ * of what keyup does.
+ */
+export const CLASSIFYING_KEYS: readonly string[] = [
+  'role_arn',
+  'web_identity_token_file',
+  ...SSO_KEYS,
+  MFA_SERIAL,
+  ACCESS_KEY_ID,
+  'login_session',
+  'credential_process',
+  ...TOKEN_KEYS,
+  ...EXPIRY_KEYS,
+];
+
+/**
  * Lists every profile of the credentials and config files and says how the AWS CLI would get its
  * credentials, following botocore's provider chain: a role (`role_arn`), web identity, SSO, then
  * static keys in the credentials file, `login_session`, `credential_process`, and last static keys

@@ -15,6 +15,7 @@ import {
   createWriteError,
 } from './file-errors.js';
 import type { AwsFile } from './file-errors.js';
+import { fingerprintAwsFile, type AwsFileFingerprints } from './fingerprint.js';
 import { stripSpace } from './lines.js';
 import { parseIni } from './parse.js';
 import type { IniDocument } from './parse.js';
@@ -45,6 +46,11 @@ export interface CredentialsStoreInit {
   clock?: Clock;
   /** How often to re-read and re-apply when the file keeps changing under a rewrite. Default `5`. */
   maxAttempts?: number;
+  /**
+   * Told after each rewrite, with the fingerprint of what was written (see fingerprintAwsFile):
+   * how the daemon tells keyup's own writes from anybody else's.
+   */
+  onWritten?: (file: AwsFile, fingerprint: string) => void;
 }
 
 /** A profile that holds a long-term key in one of the two files: a place a rotation must change. */
@@ -116,16 +122,28 @@ export class CredentialsStore {
   readonly #backupKeep: number;
   readonly #clock: Clock;
   readonly #maxAttempts: number;
+  readonly #onWritten: CredentialsStoreInit['onWritten'];
   /** Files whose folder this store has looked in for leftover temp files already: once is enough for a run. */
   readonly #swept = new Set<string>();
 
-  constructor({ fs, paths, backup = true, backupKeep = 10, clock = systemClock, maxAttempts = 5 }: CredentialsStoreInit) {
+  constructor({ fs, paths, backup = true, backupKeep = 10, clock = systemClock, maxAttempts = 5, onWritten }: CredentialsStoreInit) {
+    this.#onWritten = onWritten;
     this.#fs = fs;
     this.#paths = paths;
     this.#backup = backup;
     this.#backupKeep = backupKeep;
     this.#clock = clock;
     this.#maxAttempts = Math.max(1, maxAttempts);
+  }
+
+  /**
+   * The fingerprint of each AWS file as it is now (see fingerprintAwsFile), read as {@link read}
+   * reads them and failing as it fails, without classifying a profile.
+   */
+  async fingerprints(): Promise<AwsFileFingerprints> {
+    const credentials = await this.#loadCredentials();
+    const config = await this.#loadConfig();
+    return { credentials: fingerprintAwsFile(credentials.document), config: config === undefined ? null : fingerprintAwsFile(config.document) };
   }
 
   /**
@@ -243,7 +261,9 @@ export class CredentialsStore {
       } catch (error) {
         throw error instanceof FolderSyncError ? createFlushError(loaded.kind, loaded.file, error) : createWriteError(loaded.kind, loaded.file, error);
       }
-      if (written) return backupFile === undefined ? { changed: edit.changed } : { changed: edit.changed, backupFile };
+      if (!written) continue;
+      this.#onWritten?.(kind, fingerprintAwsFile(parseIni(edit.text, loaded.file)));
+      return backupFile === undefined ? { changed: edit.changed } : { changed: edit.changed, backupFile };
     }
     const file = kind === 'credentials' ? `AWS credentials file ${this.#paths.credentialsFile}` : `AWS config file ${this.#paths.awsConfigFile}`;
     throw new KeyupError(`The ${file} kept changing while keyup was rewriting it, so keyup left it as it was.`, {

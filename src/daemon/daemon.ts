@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import type { KeyApi } from '../aws/key-api.js';
-import { loadConfig, type KeyupConfig } from '../config/index.js';
-import { CredentialsStore, type CredentialsSnapshot } from '../credentials/index.js';
+import type { KeyupConfig } from '../config/index.js';
+import { CredentialsStore, type AwsFileFingerprints } from '../credentials/index.js';
+import type { AwsFile } from '../credentials/file-errors.js';
 import type { Engine, RunRequest } from '../engine/engine.js';
 import type { ErrorInfo, Outcome } from '../engine/outcome.js';
 import { toErrorInfo } from '../engine/outcome.js';
@@ -17,7 +16,7 @@ import { findMissedSlot, type Scheduler, type SchedulerInit } from './scheduler.
 import type { StateStore } from './state-store.js';
 import { buildStatus } from './status.js';
 
-/** Why a check runs: logged, and it decides whether a missing network is waited out. */
+/** Why a check runs: logged. */
 export type CheckReason = 'start' | 'make-up' | 'schedule' | 'retry' | 'file-change' | 'reload';
 
 export interface DaemonInit {
@@ -72,8 +71,13 @@ export class Daemon {
   /** Checks running now; a file change meanwhile is looked at when they end. */
   private running = 0;
   private pendingChange = false;
-  /** What the engine last saw of the AWS files (key ids and session fingerprints, never a secret). */
-  private fingerprint: string | undefined;
+  /**
+   * What keyup last saw or wrote of each AWS file, as fingerprints (never a secret): a change is
+   * news only when the file no longer matches. keyup's own writes are told to the daemon as
+   * they happen ({@link noteWritten}), so they cause nothing; a change by anyone else, even one
+   * made while a check runs, is looked at.
+   */
+  private seen: { credentials: string | undefined; config: string | null | undefined } = { credentials: undefined, config: undefined };
   private lastCheck: string | null = null;
   private readonly idle = new Set<() => void>();
   private notifications: Notifications;
@@ -107,6 +111,7 @@ export class Daemon {
     const missed = saved.lastCheck === null ? null : findMissedSlot(this.config.daemon.schedule, new Date(saved.lastCheck), this.now());
     const reason: CheckReason = missed === null ? 'start' : 'make-up';
     if (missed !== null) this.init.logger.info({ missed: missed.toISOString() }, `Making up the check of ${missed.toISOString()}, missed while keyupd was not running.`);
+    this.seen = (await this.readFingerprints(false)) ?? this.seen;
     void this.check(reason);
   }
 
@@ -137,8 +142,9 @@ export class Daemon {
     return this.config;
   }
 
-  get shutdownSignal(): AbortSignal {
-    return this.stop.signal;
+  /** keyup rewrote one of the AWS files (the engine's store says so right after the rename): not news. */
+  noteWritten(file: AwsFile, fingerprint: string): void {
+    this.seen = { ...this.seen, [file]: fingerprint };
   }
 
   /**
@@ -154,6 +160,7 @@ export class Daemon {
       const failure = error instanceof KeyupError ? error : new KeyupError('keyup could not read its configuration again.', { code: 'config-invalid', cause: error });
       this.configError = toErrorInfo(failure);
       this.init.logger.error({ code: failure.code }, `The changed configuration was refused, and the previous one keeps running: ${failure.userMessage}`);
+      this.lookAgainAfterReload(false);
       return { reloaded: false, configError: this.configError };
     }
     const previous = this.config;
@@ -166,7 +173,19 @@ export class Daemon {
       this.init.logger.info({ schedule: next.daemon.schedule, next: this.scheduler?.nextCheck()?.toISOString() ?? null }, `The schedule is now ${next.daemon.schedule}.`);
     }
     this.init.logger.info({ file: next.file }, `Configuration reloaded from ${next.file}.`);
+    const names = (config: KeyupConfig) => config.profiles.map((profile) => profile.name).join('\0');
+    this.lookAgainAfterReload(names(next) !== names(previous));
     return { reloaded: true, configError: null };
+  }
+
+  /**
+   * A reload re-reads the credentials file too (SPEC): checked again if it changed in a way the
+   * watcher has not reported, or at once when the managed profiles changed, so that a profile
+   * just added has its key looked at now rather than at the next scheduled check.
+   */
+  private lookAgainAfterReload(profilesChanged: boolean): void {
+    if (profilesChanged) void this.check('reload');
+    else void this.onFileChange(this.init.paths.credentialsFile);
   }
 
   /**
@@ -183,12 +202,13 @@ export class Daemon {
       return;
     }
     if (this.running > 0) {
-      // The check in flight may be the writer; look once it is done.
+      // Looked at once the work in flight is done: the files may change under it again.
       this.pendingChange = true;
       return;
     }
-    const fingerprint = await this.readFingerprint(true);
-    if (fingerprint === undefined || fingerprint === this.fingerprint) return;
+    const now = await this.readFingerprints(true);
+    if (now === undefined || (now.credentials === this.seen.credentials && now.config === this.seen.config)) return;
+    this.seen = now;
     this.init.logger.info({ file }, `${file} changed; checking the managed profiles again.`);
     await this.check('file-change');
   }
@@ -204,7 +224,6 @@ export class Daemon {
     try {
       const outcomes = await this.init.engine.run({ ...request, rotateNow: true, signal: this.stop.signal });
       for (const outcome of outcomes) this.logOutcome(outcome);
-      this.fingerprint = await this.readFingerprint(false);
       return outcomes;
     } finally {
       this.running--;
@@ -230,7 +249,6 @@ export class Daemon {
       this.init.logger.debug({ reason }, 'Checking the managed profiles.');
       outcomes = await this.init.engine.run({ signal: this.stop.signal });
       for (const outcome of outcomes) this.logOutcome(outcome);
-      this.fingerprint = await this.readFingerprint(false);
       const offline = outcomes.some((outcome) => outcome.kind === 'failed' && outcome.error.code === 'network');
       if (offline && !this.stop.signal.aborted) this.waitForNetwork();
       else if (this.networkWait !== undefined && !offline) this.endNetworkWait();
@@ -287,33 +305,23 @@ export class Daemon {
   }
 
   /**
-   * What matters to keyup in the AWS files, as a hash: each profile's kind and key id, and of
-   * each session a hash of its token and its expiry. `retry` reads a file that did not parse once
-   * more after a moment (`aws configure` truncates, then writes); still broken, it is logged.
+   * The AWS files' fingerprints now. `retry` reads a file that did not parse once more after a
+   * moment (`aws configure` truncates, then writes); still broken, it is logged.
    */
-  private async readFingerprint(retry: boolean): Promise<string | undefined> {
+  private async readFingerprints(retry: boolean): Promise<AwsFileFingerprints | undefined> {
     const store = new CredentialsStore({ fs: this.init.fs, paths: this.init.paths });
-    let snapshot: CredentialsSnapshot;
     try {
-      snapshot = await store.read();
+      return await store.fingerprints();
     } catch (error) {
       if (!retry) return undefined;
       await new Promise((resolve) => setTimeout(resolve, this.init.settleRetryMs ?? 1_000));
       try {
-        snapshot = await store.read();
+        return await store.fingerprints();
       } catch {
         this.init.logger.error({ cause: describeCause(error) }, `keyup cannot read the AWS files after a change: ${error instanceof KeyupError ? error.userMessage : String(error)}`);
         return undefined;
       }
     }
-    const hash = createHash('sha256');
-    for (const profile of snapshot.profiles) {
-      hash.update(`${profile.name}\0${profile.source}\0${profile.kind}\0`);
-      if (profile.kind === 'long-term') hash.update(profile.accessKeyId);
-      if (profile.kind === 'temporary') hash.update(`${profile.accessKeyId}\0${createHash('sha256').update(profile.sessionToken).digest('hex')}\0${profile.expiresAt?.toISOString() ?? ''}`);
-      hash.update('\n');
-    }
-    return hash.digest('hex');
   }
 
   private whenIdle(): Promise<void> {
@@ -329,14 +337,4 @@ export class Daemon {
       this.init.logger.warn({ cause: describeCause(error) }, `keyupd could not save its state in ${this.init.stateStore.path}; it goes on.`);
     }
   }
-}
-
-/** Loads the SDK-backed KeyApi on first use, so that a bad configuration exits before paying for it. */
-export async function loadSdkKeyApi(): Promise<KeyApi> {
-  return (await import('../aws/sdk-key-api.js')).createSdkKeyApi();
-}
-
-/** keyup's configuration as the daemon reads it, with `--config` or `$KEYUP_CONFIG` honoured. */
-export function createConfigReader(paths: KeyupPaths, env: Readonly<Record<string, string | undefined>>, home: string): () => Promise<KeyupConfig> {
-  return () => loadConfig({ path: paths.keyupConfigFile, explicit: paths.keyupConfigExplicit, env, home });
 }

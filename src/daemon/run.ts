@@ -10,6 +10,7 @@ import { createLogger, describeCause, type Logger } from '../log.js';
 import { resolvePaths, type Env } from '../paths.js';
 import { sweepLeftovers } from '../sweep-leftovers.js';
 import { readVersion } from '../version.js';
+import type { AwsFile } from '../credentials/file-errors.js';
 import { Daemon } from './daemon.js';
 import { createDesktopNotifier } from '../notify/desktop.js';
 import { NotificationStore } from '../notify/memory-store.js';
@@ -41,6 +42,21 @@ const SHUTDOWN_DEADLINE_MS = 9_000;
  * keyupd serves, before anything runs.
  */
 export async function runDaemon(init: RunDaemonInit): Promise<ExitCode> {
+  // Taken from the start: SIGHUP's default action would end keyupd, and a `systemctl --user
+  // reload` may come while it starts. Until the daemon exists there is nothing to reload: the
+  // configuration is being read anyway.
+  let onHangup = () => {};
+  const hangup = () => onHangup();
+  process.on('SIGHUP', hangup);
+  try {
+    return await runWithHangup(init, (handler) => (onHangup = handler));
+  } finally {
+    process.off('SIGHUP', hangup);
+  }
+}
+
+/** runDaemon once SIGHUP is taken: `setHangupHandler` gives it its meaning once there is a daemon. */
+async function runWithHangup(init: RunDaemonInit, setHangupHandler: (handler: () => void) => void): Promise<ExitCode> {
   const { env, home } = init;
   const warn = init.warn ?? ((line: string) => process.stderr.write(`keyupd: ${line}\n`));
   const paths = resolvePaths({ env, home, ...(init.configFlag === undefined ? {} : { configFlag: init.configFlag }), ...(init.socketFlag === undefined ? {} : { socketFlag: init.socketFlag }) });
@@ -55,6 +71,8 @@ export async function runDaemon(init: RunDaemonInit): Promise<ExitCode> {
   const stateStore = new StateStore({ fs: nodeFs, stateDir: paths.stateDir });
   const saved = await stateStore.read();
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  // The daemon is made after the engine it drives; the engine writes only from the daemon's first check on.
+  let noteWritten: (file: AwsFile, fingerprint: string) => void = () => {};
   const engine = new Engine({
     fs: nodeFs,
     paths,
@@ -64,6 +82,7 @@ export async function runDaemon(init: RunDaemonInit): Promise<ExitCode> {
     ...(region === undefined || region === '' ? {} : { region }),
     initialViews: saved.views,
     runHook: createHookRunner({ home, env: { ...env } }),
+    onFileWritten: (file, fingerprint) => noteWritten(file, fingerprint),
   });
   const version = readVersion();
   const daemon = new Daemon({
@@ -79,6 +98,11 @@ export async function runDaemon(init: RunDaemonInit): Promise<ExitCode> {
     version,
     notifier: createDesktopNotifier({ env, warn: (sentence) => logger.warn(sentence) }),
     notificationStore: new NotificationStore(nodeFs, paths.stateDir),
+  });
+  noteWritten = (file, fingerprint) => daemon.noteWritten(file, fingerprint);
+  setHangupHandler(() => {
+    logger.info({ signal: 'SIGHUP' }, 'Reloading on SIGHUP.');
+    void daemon.reload();
   });
 
   let server: SocketServer | undefined;
@@ -119,7 +143,7 @@ export async function runDaemon(init: RunDaemonInit): Promise<ExitCode> {
 
 /**
  * Until SIGTERM or SIGINT: then stop taking work and let the rotation in flight reach a
- * resumable point. SIGHUP reloads. An error nothing caught is logged, and exits 1 so that the
+ * resumable point (SIGHUP is runDaemon's). An error nothing caught is logged, and exits 1 so that the
  * service manager restarts keyupd.
  */
 function waitForStop(daemon: Daemon, logger: Logger): Promise<ExitCode> {
@@ -134,10 +158,6 @@ function waitForStop(daemon: Daemon, logger: Logger): Promise<ExitCode> {
       deadline.unref();
       void daemon.shutdown().then(() => resolve(ExitCode.ok));
     };
-    const reload = () => {
-      logger.info({ signal: 'SIGHUP' }, 'Reloading on SIGHUP.');
-      void daemon.reload();
-    };
     const crash = (error: unknown) => {
       logger.fatal({ cause: describeCause(error) }, 'keyupd met an error it did not expect and stops; the service manager starts it again.');
       process.exitCode = ExitCode.failed;
@@ -145,9 +165,9 @@ function waitForStop(daemon: Daemon, logger: Logger): Promise<ExitCode> {
       void daemon.shutdown().finally(() => resolve(ExitCode.failed));
     };
     const cleanup = () => {
-      process.off('SIGTERM', stop).off('SIGINT', stop).off('SIGHUP', reload).off('uncaughtException', crash).off('unhandledRejection', crash);
+      process.off('SIGTERM', stop).off('SIGINT', stop).off('uncaughtException', crash).off('unhandledRejection', crash);
     };
-    process.on('SIGTERM', stop).on('SIGINT', stop).on('SIGHUP', reload).on('uncaughtException', crash).on('unhandledRejection', crash);
+    process.on('SIGTERM', stop).on('SIGINT', stop).on('uncaughtException', crash).on('unhandledRejection', crash);
   });
 }
 

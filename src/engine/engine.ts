@@ -3,7 +3,7 @@ import type { KeyApi } from '../aws/key-api.js';
 import { limitIamRate, TokenBucket, type RateLimit } from '../aws/rate-limit.js';
 import { sleep as realSleep } from '../aws/retry.js';
 import type { KeyupConfig, ProfileConfig } from '../config/index.js';
-import { CredentialsStore } from '../credentials/index.js';
+import { CredentialsStore, type CredentialsStoreInit } from '../credentials/index.js';
 import { ExitCode, KeyupError } from '../errors.js';
 import type { FileSystem } from '../fs/fs.js';
 import { describeCause, type Logger } from '../log.js';
@@ -50,6 +50,8 @@ export interface EngineInit {
   locks?: Pick<KeyLocksInit, 'pid' | 'isAlive' | 'readProcessStart'>;
   /** What a previous process knew (the daemon's state file), before this one's first check. */
   initialViews?: readonly StoredView[];
+  /** Told of each rewrite of an AWS file, with its fingerprint: the daemon knows its own writes by it. */
+  onFileWritten?: CredentialsStoreInit['onWritten'];
 }
 
 export interface RunRequest {
@@ -354,7 +356,14 @@ export class Engine {
   }
 
   private createStore(config: KeyupConfig): CredentialsStore {
-    return new CredentialsStore({ fs: this.init.fs, paths: this.init.paths, backup: config.daemon.backup, backupKeep: config.daemon.backupKeep });
+    const { onFileWritten } = this.init;
+    return new CredentialsStore({
+      fs: this.init.fs,
+      paths: this.init.paths,
+      backup: config.daemon.backup,
+      backupKeep: config.daemon.backupKeep,
+      ...(onFileWritten === undefined ? {} : { onWritten: onFileWritten }),
+    });
   }
 
   private createRotator(config: KeyupConfig, keyApi: KeyApi, history: RunHistory): Rotator {

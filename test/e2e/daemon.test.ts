@@ -162,6 +162,20 @@ describe('keyupd, the daemon', { timeout: 60_000 }, () => {
     expect(identifies()).toBeGreaterThan(before);
   });
 
+  it('reloads on SIGHUP (systemctl --user reload) and goes on serving', async () => {
+    const s = await scene({ ageDays: 10 });
+    const run = s.start();
+    await waitForStatus(s, 'the start-up check', (doc) => doc.profiles[0]?.user === 'alice', run);
+    await s.writeConfig(['[keyup]', 'schedule = 0 6 * * *']);
+    await run.waitForLog(/^Configuration reloaded from /);
+    run.child.kill('SIGHUP');
+    await run.waitForLog(/^Reloading on SIGHUP\.$/);
+    expect(run.logs().filter((line) => String(line.msg).startsWith('Configuration reloaded from'))).toHaveLength(2);
+    const status = await waitForStatus(s, 'status after the reload', (doc) => doc.schedule === '0 6 * * *', run);
+    expect(status.pid).toBe(run.child.pid);
+    expect(await stop(run)).toMatchObject({ code: 0 });
+  });
+
   it('re-schedules on a config edit, runs the scheduled check, and refuses an invalid edit, keeping the old config', async () => {
     const s = await scene({ config: ['[keyup]', 'schedule = 0 0 1 1 *', 'max_age_days = 0'] });
     const run = s.start();
