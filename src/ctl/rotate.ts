@@ -22,9 +22,12 @@ type FailedOutcome = Extract<WireOutcome, { kind: 'failed' }>;
 /** A code STS refused may be typed again, this many times in all. */
 const MFA_ATTEMPTS = 3;
 
-/** " (device arn:…)" from the daemon's sentence, which names the device; empty when it does not. */
+/**
+ * " (arn:…)" from the daemon's sentence, which names the device ("…a code from the MFA device
+ * arn:… to rotate", "…refused the MFA code for the device arn:…: …"); empty when it does not.
+ */
 function describeDevice(outcome: FailedOutcome): string {
-  const device = /the MFA device (\S+?)[.,]? /.exec(`${outcome.error.message} `)?.[1];
+  const device = /the (?:MFA )?device (arn:\S+?)[.,:]? /.exec(`${outcome.error.message} `)?.[1];
   return device === undefined ? '' : ` (${device})`;
 }
 
@@ -61,7 +64,8 @@ export async function runRotate(ctx: CommandContext, { profiles, force, mfaCode 
         const code = (await ask(`${refused.profile}: MFA code${describeDevice(wanting)}: `))?.trim();
         if (code === undefined || !/^\d{6}$/.test(code)) {
           if (code !== undefined && code !== '') ctx.err(`keyupctl: ${refused.profile}: an MFA code is six digits; not rotated.\n`);
-          if (attempt === 0) reporter.reportFailure(refused);
+          // What stopped this profile, said once: the first refusal, or the refused code before this answer.
+          reporter.reportFailure(wanting);
           break;
         }
         // A fresh reporter: this profile's second run is told in full, and a second refusal is a failure.

@@ -129,6 +129,25 @@ describe('runRotate', () => {
     expect(err()).toBe('keyupctl: default: an MFA code is six digits; not rotated.\nkeyupctl: default: IAM demands MFA to change the keys of alice. Give the code with --mfa-code.\n');
   });
 
+  it('after a refused code, names the device again, and says why when no second code comes', async () => {
+    const device = 'arn:aws:iam::123456789012:mfa/alice';
+    const needs: WireOutcome = { ...failedMfa, error: { ...failedMfa.error, message: `IAM lets user alice change access keys only with MFA, so profile default needs a code from the MFA device ${device} to rotate.` } };
+    const refused: WireOutcome = { kind: 'failed', profile: 'default', error: { code: 'mfa-code-refused', message: `AWS refused the MFA code for the device ${device}: it is not the one the device shows now, or it was used already; nothing was changed.`, hint: 'Run keyupctl rotate now --profile default again with the next code the device shows (a code works only once).' }, notes: [] };
+    const answers = ['111111', ''];
+    const questions: string[] = [];
+    let calls = 0;
+    const { ctx, err } = context(
+      async () => ({ outcomes: [calls++ === 0 ? needs : refused] }),
+      async (question) => {
+        questions.push(question);
+        return answers.shift();
+      },
+    );
+    expect(await runRotate(ctx, { profiles: ['default'], force: false, mfaCode: undefined })).toBe(ExitCode.failed);
+    expect(questions).toEqual([`default: MFA code (${device}): `, `default: MFA code (${device}): `]);
+    expect(err()).toBe(`keyupctl: default: ${refused.error.message} ${refused.error.hint}\n`);
+  });
+
   it('does not ask when --mfa-code was given or nobody is at a terminal', async () => {
     let asked = false;
     const ask = async () => {
