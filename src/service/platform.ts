@@ -34,7 +34,7 @@ export function pickServiceManager(platform: NodeJS.Platform): ServiceManagerNam
 }
 
 /** What to do where no user service manager answers: the SPEC's one sentence ends with it. */
-export const RUN_IT_YOURSELF = "Start keyupd from your session's autostart instead, or run keyupd --once daily from cron or the timer in the README.";
+export const RUN_IT_YOURSELF = "Start keyupd from your session's autostart instead, or run keyupd --once daily from cron.";
 
 /** `$XDG_CONFIG_HOME/systemd/user/keyupd.service`, or `~/Library/LaunchAgents/dev.keyup.keyupd.plist`. */
 export function getServiceFile(manager: ServiceManagerName, env: Env, home: string): string {

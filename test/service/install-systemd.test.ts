@@ -150,7 +150,7 @@ describe('keyupctl install on Linux (systemd user unit)', () => {
     expect(keyupError.code).toBe('no-service-manager');
     expect(keyupError.userMessage).toBe(
       'No systemd user manager answers here (systemctl --user: Failed to connect to bus: No medium found, exit status 1), so keyupd cannot be installed as a service. ' +
-        "Start keyupd from your session's autostart instead, or run keyupd --once daily from cron or the timer in the README.",
+        "Start keyupd from your session's autostart instead, or run keyupd --once daily from cron.",
     );
     expect(nodeFs.existsSync(unitFile)).toBe(false);
     expect(await standIns.calls()).toEqual(['systemctl --user show --property=Version']);
