@@ -51,6 +51,6 @@ describe('the compiled service module, as keyupctl runs it', () => {
 
     expect(code).toBe(1);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/^keyupctl: No systemd user manager answers here \(systemctl --user: Failed to connect to bus: No medium found, exit status 1\), so keyupd cannot be installed as a service\. Start keyupd .*README\.\n$/);
+    expect(stderr).toMatch(/^keyupctl: No systemd user manager answers here \(systemctl --user: Failed to connect to bus: No medium found, exit status 1\), so keyupd cannot be installed as a service\. Start keyupd .*daily from cron\.\n$/);
   });
 });
