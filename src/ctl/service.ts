@@ -5,6 +5,7 @@ import type { StatusDocument } from '../ipc/protocol.js';
 import type { SocketFolderWatch } from '../ipc/watch-socket-folder.js';
 import type * as Service from '../service/install.js';
 import type { CommandContext } from './context.js';
+import { readStatus } from './replies.js';
 
 /** What keyupctl needs of src/service/install.ts: loaded only for these two commands, it reads files and runs systemctl. */
 export type ServiceModule = Pick<typeof Service, 'createServiceInit' | 'install' | 'uninstall'>;
@@ -39,12 +40,34 @@ const RECHECK_MS = 250;
  */
 export async function runInstall(ctx: CommandContext, { dryRun }: { dryRun: boolean }, loadService: LoadService, wait: AnswerWait): Promise<ExitCode> {
   const service = await loadService();
+  // A keyupd answering before a unit was written or replaced is not the service's: one started
+  // by hand in a terminal. The service's own keyupd then exits 2 ("already running"), and the
+  // one that answers afterwards is still that one, which must not pass for the service.
+  const before = dryRun ? undefined : await askStatus(ctx);
   const report = await service.install(service.createServiceInit(), { dryRun });
   ctx.out(report.lines.map((line) => `${line}\n`).join(''));
   if (dryRun) return ExitCode.ok;
   const status = await waitForAnswer(ctx, wait.socketPath, await wait.loadSocketWatch());
+  if (before !== undefined && before.pid === status.pid && report.fileState !== 'unchanged') {
+    throw new KeyupError(`The service is installed, but the keyupd that answers at ${wait.socketPath} is pid ${status.pid}, which was running before and is not the service's, so the service's own keyupd could not start.`, {
+      hint: `Stop pid ${status.pid} (Ctrl-C where it runs, or kill ${status.pid}), then run keyupctl install again.`,
+      code: 'already-running',
+    });
+  }
   ctx.out(`keyupd ${status.version} answers at ${wait.socketPath} (pid ${status.pid}).\n`);
   return ExitCode.ok;
+}
+
+/**
+ * keyupd's status if one answers now, else undefined. Only a hint for later: whatever keeps an
+ * answer from coming (nothing runs, a reply that makes no sense) must not stop the install.
+ */
+async function askStatus(ctx: CommandContext): Promise<StatusDocument | undefined> {
+  try {
+    return readStatus(await ctx.call('status'));
+  } catch {
+    return undefined;
+  }
 }
 
 async function waitForAnswer(ctx: CommandContext, socketPath: string, watchSocketFolder: WatchSocketFolder): Promise<StatusDocument> {
@@ -52,7 +75,7 @@ async function waitForAnswer(ctx: CommandContext, socketPath: string, watchSocke
   for (;;) {
     const watch = watchSocketFolder(socketPath);
     try {
-      return (await ctx.call('status')) as StatusDocument;
+      return readStatus(await ctx.call('status'));
     } catch (error) {
       if (!(error instanceof DaemonUnreachableError)) throw error;
       const left = deadline - ctx.now().getTime();

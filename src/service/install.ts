@@ -80,6 +80,11 @@ export interface ServiceReport {
   readonly lines: readonly string[];
 }
 
+/** What {@link install} did: its lines, and whether the unit was new, changed or as it was. */
+export interface InstallReport extends ServiceReport {
+  readonly fileState: FileState;
+}
+
 /** The programs' ServiceInit: this process, its environment, node:fs. */
 export function createServiceInit(): InstallInit {
   return {
@@ -148,9 +153,9 @@ function describePlan(plan: InstallPlan): string[] {
  * run finds the file up to date and leaves a running keyupd running. With `dryRun` it reads
  * only, runs nothing, and reports the file it would write and the commands it would run.
  */
-export async function install(init: InstallInit, { dryRun = false }: { dryRun?: boolean } = {}): Promise<ServiceReport> {
+export async function install(init: InstallInit, { dryRun = false }: { dryRun?: boolean } = {}): Promise<InstallReport> {
   const plan = await planInstall(init);
-  if (dryRun) return { lines: describePlan(plan) };
+  if (dryRun) return { lines: describePlan(plan), fileState: plan.fileState };
   const lines: string[] = [];
   const context = createContext(init, lines);
   // Before writing anything, so that nothing is left behind where no manager answers.
@@ -171,7 +176,7 @@ export async function install(init: InstallInit, { dryRun = false }: { dryRun?: 
     lines.push(`${LAUNCHD_LABEL} is loaded and started: ${plan.logFile ?? ''} holds its log, keyupctl status tells whether it answers.`);
   }
   if (isVersionedPath(plan.node)) lines.push(`That node belongs to one Node version (${dirname(dirname(plan.node))}): run keyupctl install again after switching versions.`);
-  return { lines };
+  return { lines, fileState: plan.fileState };
 }
 
 /** Writes the unit atomically, through a link if it is one (a dotfiles manager's link stays a link). */

@@ -28,14 +28,14 @@ function harness(overrides: Partial<KeyupctlDeps> = {}) {
   return { deps, out: () => out, err: () => err };
 }
 
-function fakeService(calls: unknown[], failWith?: KeyupError): ServiceModule {
+function fakeService(calls: unknown[], failWith?: KeyupError, fileState: 'new' | 'changed' | 'unchanged' = 'new'): ServiceModule {
   const init = { fake: true } as unknown as ReturnType<ServiceModule['createServiceInit']>;
   return {
     createServiceInit: () => init,
     install: async (given, options) => {
       calls.push(['install', given === init, options]);
       if (failWith) throw failWith;
-      return { lines: ['Wrote /home/alice/.config/systemd/user/keyupd.service.', 'keyupd.service is enabled and started.'] };
+      return { lines: ['Wrote /home/alice/.config/systemd/user/keyupd.service.', 'keyupd.service is enabled and started.'], fileState };
     },
     uninstall: async (given) => {
       calls.push(['uninstall', given === init]);
@@ -69,7 +69,15 @@ describe('runKeyupctl', () => {
 
   it('install and uninstall print the service module’s lines; install passes --dry-run', async () => {
     const calls: unknown[] = [];
-    const { deps, out } = harness({ loadService: async () => fakeService(calls), request: async () => ({ version: '9.9.9', pid: 4242 }) });
+    let asked = 0;
+    const { deps, out } = harness({
+      loadService: async () => fakeService(calls),
+      // Nothing answers before install; the started keyupd does after it.
+      request: async (socketPath) => {
+        if (asked++ === 0) throw new DaemonNotRunningError(socketPath, 'ENOENT', undefined);
+        return { version: '9.9.9', pid: 4242, profiles: [] };
+      },
+    });
     expect(await runKeyupctl(['install', '--dry-run'], deps)).toBe(ExitCode.ok);
     expect(await runKeyupctl(['install'], deps)).toBe(ExitCode.ok);
     expect(await runKeyupctl(['uninstall'], deps)).toBe(ExitCode.ok);
@@ -91,8 +99,8 @@ describe('runKeyupctl', () => {
       loadService: async () => fakeService([]),
       request: async (socketPath, method) => {
         asked.push(method);
-        if (asked.length < 3) throw new DaemonNotRunningError(socketPath, 'ENOENT', undefined);
-        return { version: '9.9.9', pid: 4242 };
+        if (asked.length < 4) throw new DaemonNotRunningError(socketPath, 'ENOENT', undefined);
+        return { version: '9.9.9', pid: 4242, profiles: [] };
       },
       loadSocketWatch: async () => (socketPath) => {
         watched.push(socketPath);
@@ -100,10 +108,24 @@ describe('runKeyupctl', () => {
       },
     });
     expect(await runKeyupctl(['install'], deps)).toBe(ExitCode.ok);
-    expect(asked).toEqual(['status', 'status', 'status']);
+    // One look before install (nothing there), then one per wake.
+    expect(asked).toEqual(['status', 'status', 'status', 'status']);
     expect(watched).toEqual([socket, socket, socket]);
     expect(closed).toBe(3);
     expect(out()).toMatch(/answers at \/run\/user\/1000\/keyup\/keyupd\.sock \(pid 4242\)\.\n$/);
+  });
+
+  it('does not take a keyupd started by hand before install for the service', async () => {
+    const handStarted = { version: '9.9.9', pid: 777, profiles: [] };
+    const { deps, err } = harness({ loadService: async () => fakeService([]), request: async () => handStarted });
+    expect(await runKeyupctl(['install'], deps)).toBe(ExitCode.failed);
+    expect(err()).toBe(
+      "keyupctl: The service is installed, but the keyupd that answers at /run/user/1000/keyup/keyupd.sock is pid 777, which was running before and is not the service's, so the service's own keyupd could not start. Stop pid 777 (Ctrl-C where it runs, or kill 777), then run keyupctl install again.\n",
+    );
+    // The service's own keyupd, already running with an unchanged unit, is the one that answers.
+    const running = harness({ loadService: async () => fakeService([], undefined, 'unchanged'), request: async () => handStarted });
+    expect(await runKeyupctl(['install'], running.deps)).toBe(ExitCode.ok);
+    expect(running.out()).toMatch(/\(pid 777\)\.\n$/);
   });
 
   it('says in one sentence when the started keyupd never answers, and exits 1', async () => {
