@@ -37,6 +37,11 @@ function valueRows(values: unknown): Row[] {
 export function formatConfig(config: Record<string, unknown>, paint: Paint): string[] {
   const rows: Row[] = [];
   const file = typeof config.file === 'string' ? config.file : 'an unknown file';
+  const refused = isRecord(config.config_error) && typeof config.config_error.message === 'string' ? config.config_error : undefined;
+  if (refused !== undefined) {
+    const hint = typeof refused.hint === 'string' ? ` ${refused.hint}` : '';
+    rows.push([paint('red', `; Configuration not applied: ${String(refused.message)}${hint} keyupd keeps running the configuration below.`), null]);
+  }
   rows.push([`; keyup configuration from ${file}${config.found === false ? ' (no such file: every value is a default)' : ''}`, null], ['', null], ['[keyup]', null], ...valueRows(config.keyup));
 
   const managed = isRecord(config.managed) ? config.managed : {};

@@ -24,7 +24,9 @@ export function createHandlers(deps: HandlerDeps): SocketHandlers {
   return {
     status: async () => deps.status(),
     version: async (): Promise<VersionResult> => ({ version: deps.version, pid: deps.pid }),
-    config: async () => toConfigJson(deps.currentConfig),
+    // The configuration running, and (as in status) a changed one that was refused: without it,
+    // `keyupctl config` would show the running one as if the file on disk said so.
+    config: async () => ({ ...toConfigJson(deps.currentConfig), config_error: deps.status().config_error }),
     reload: async (): Promise<ReloadResult> => {
       const result = await deps.reload();
       return { reloaded: result.reloaded, config_error: toWireError(result.configError) };

@@ -167,6 +167,24 @@ describe('formatConfig', () => {
   });
 });
 
+describe('formatConfig after a refused reload', () => {
+  it('says first that the file on disk was refused and which configuration runs', () => {
+    const config = {
+      file: '/c/config',
+      found: false,
+      keyup: { schedule: { value: '0 7 * * *', source: 'default' } },
+      profiles: {},
+      managed: {},
+      config_error: { code: 'config-invalid', message: '/c/config, line 3: unknown key max_age.', hint: 'Fix or remove the key.' },
+    };
+    expect(formatConfig(config, plain).slice(0, 2)).toEqual([
+      '; Configuration not applied: /c/config, line 3: unknown key max_age. Fix or remove the key. keyupd keeps running the configuration below.',
+      '; keyup configuration from /c/config (no such file: every value is a default)',
+    ]);
+    expect(formatConfig({ ...config, config_error: null }, plain)[0]).toBe('; keyup configuration from /c/config (no such file: every value is a default)');
+  });
+});
+
 describe('keyupctl config with hooks', () => {
   it('shows a key given on several lines (post_rotate) a line per value', async () => {
     const { formatConfig } = await import('../../src/ctl/config.js');
