@@ -17,8 +17,6 @@ export type ErrorCode =
   | 'access-denied'
   /** The user already has a second active key keyup did not make. */
   | 'second-active-key'
-  /** IAM holds a key of the user that keyup cannot name and did not provably make. */
-  | 'unknown-key'
   /** The new key never worked with STS; it was deleted again. */
   | 'key-not-verified'
   /** The profile's key belongs to a role, a federated user or root, not an IAM user. */

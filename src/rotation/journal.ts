@@ -173,6 +173,7 @@ export class Journal {
       // Never delete it: it may hold the only copy of a new key's secret.
       throw new KeyupError(`The rotation journal ${path} is not one keyup can read, so the rotation of profile ${profile} cannot be finished.`, {
         hint: 'Look inside it for a new key (it may hold its secret), put that key in the credentials file by hand if it is needed, then delete the file.',
+        code: 'state',
       });
     }
     return value;

@@ -325,7 +325,7 @@ export class Rotator {
       const locked = await this.deps.credentials.read();
       const again = this.longTermKeyOf(locked.profiles, profile, settings.managedBy);
       if (again.accessKeyId !== current.accessKeyId) {
-        throw new KeyReplacedError(`The key in profile ${profile} changed while keyup was checking it.`, { hint: 'keyup looks at it again at the next check.' });
+        throw new KeyReplacedError(`The key in profile ${profile} changed while keyup was checking it.`, { hint: 'keyup looks at it again at the next check.', code: 'credentials-file' });
       }
       // Before anything changes in IAM: a key keyup could not put in place would only be undone.
       await this.deps.credentials.checkCanReplace(current.accessKeyId, locked);

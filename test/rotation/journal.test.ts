@@ -52,6 +52,8 @@ describe('Journal', () => {
     const { fs, vol } = createMemoryFs({ '/state/journal/default.json': '{"version":1,' });
     const journal = new Journal({ fs, stateDir: '/state' });
     await expect(journal.read('default')).rejects.toThrow('/state/journal/default.json is not one keyup can read');
+    // keyup's own state, not a bug: status says so with a code scripts can match.
+    await expect(journal.read('default')).rejects.toMatchObject({ code: 'state' });
     expect(vol.readFileSync('/state/journal/default.json', 'utf8')).toBe('{"version":1,');
   });
 });
