@@ -1,5 +1,6 @@
 import * as nodeFs from 'node:fs';
 import type { KeyApi } from './aws/key-api.js';
+import { createKeyApiLoader, readRegion } from './aws/load-key-api.js';
 import { loadConfig, type KeyupConfig, type LogLevel } from './config/index.js';
 import { Engine, type EngineInit } from './engine/engine.js';
 import { getErrorCause, type Outcome } from './engine/outcome.js';
@@ -24,7 +25,7 @@ export interface RunOnceInit {
   print: (line: string) => void;
   /** With --debug: where the stack of what made a profile fail goes. */
   printDebug?: (text: string) => void;
-  /** Tests pass a KeyApi with short timeouts; default: the AWS SDK. */
+  /** Tests pass a KeyApi with short timeouts; default: the AWS SDK, loaded at the first check (createKeyApiLoader). */
   keyApi?: KeyApi;
   /** Tests shorten verification; default: SPEC's bounds. */
   verifyInit?: EngineInit['verifyInit'];
@@ -46,7 +47,7 @@ const MFA_ATTEMPTS = 3;
  * is due, print a line per profile, and answer SPEC's exit code.
  */
 export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
-  const { env, home, print } = init;
+  const { env, home, print, keyApi } = init;
   const paths = resolvePaths({ env, home, ...(init.configFlag === undefined ? {} : { configFlag: init.configFlag }) });
   const config = await loadConfig({ path: paths.keyupConfigFile, explicit: paths.keyupConfigExplicit, env, home });
   await ensurePrivateDir(nodeFs, paths.stateDir);
@@ -60,15 +61,15 @@ export async function runOnce(init: RunOnceInit): Promise<ExitCode> {
     warn: (sentence) => process.stderr.write(`keyupd: ${sentence}\n`),
   });
   const logger = createLogger({ level: init.logLevel ?? settings.logLevel, destination: destination.stream, timestamp: destination.timestamp });
+  const region = readRegion(env);
   try {
     const engine = new Engine({
       fs: nodeFs,
       paths,
       config,
       logger,
-      // Loaded only when a check needs it: a usage or configuration error should not wait for the SDK.
-      loadKeyApi: async () => init.keyApi ?? (await import('./aws/sdk-key-api.js')).createSdkKeyApi(),
-      ...(readRegion(env) === undefined ? {} : { region: readRegion(env) }),
+      loadKeyApi: keyApi === undefined ? createKeyApiLoader({ env, fs: nodeFs, paths }) : () => Promise.resolve(keyApi),
+      ...(region === undefined ? {} : { region }),
       ...(init.verifyInit === undefined ? {} : { verifyInit: init.verifyInit }),
       runHook: createHookRunner({ home, env: { ...env } }),
     });
@@ -126,9 +127,4 @@ async function notify(outcomes: readonly Outcome[], config: KeyupConfig, stateDi
     if (notification !== undefined) await notifier.show(notification);
   }
   await store.write(notifications.memory()).catch(() => undefined);
-}
-
-function readRegion(env: Env): string | undefined {
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  return region === undefined || region === '' ? undefined : region;
 }

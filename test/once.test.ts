@@ -60,4 +60,29 @@ describe('runOnce', () => {
     expect(log).not.toContain('"level":50');
     expect(emulator.getCallLog()).toEqual([]);
   });
+
+  // Without a KeyApi of its own, runOnce once made the SDK's with process.env, not the env given.
+  it('reaches AWS where the env it is given and the AWS config file say, not process.env', async () => {
+    emulator = await startEmulator();
+    home = await createTempHome();
+    const paths = resolvePaths({ env: home.env, home: home.dir });
+    emulator.createUser({ userName: 'alice' });
+    const old = emulator.createAccessKey({ userName: 'alice', createDate: '2020-01-01T00:00:00Z' });
+    await fs.mkdir(dirname(paths.credentialsFile), { recursive: true });
+    await fs.writeFile(paths.credentialsFile, `[default]\naws_access_key_id = ${old.accessKeyId}\naws_secret_access_key = ${old.secretAccessKey}\n`, { mode: 0o600 });
+    // IAM from the environment given; STS from the AWS config file's services section.
+    await fs.mkdir(dirname(paths.keyupConfigFile), { recursive: true });
+    await fs.writeFile(paths.keyupConfigFile, '[keyup]\nlog = file\n');
+    await fs.writeFile(paths.awsConfigFile, `[default]\nservices = local\n\n[services local]\nsts =\n  endpoint_url = ${emulator.endpoint}\n`);
+    const env = { ...home.env, AWS_ENDPOINT_URL_IAM: emulator.endpoint };
+    expect(process.env.AWS_ENDPOINT_URL_IAM).toBeUndefined();
+
+    const lines: string[] = [];
+    const code = await runOnce({ env, home: home.dir, print: (line) => lines.push(line) });
+    expect(lines.join('\n')).toMatch(/^default \(alice\): rotated /);
+    expect(code).toBe(0);
+    const actions = new Set(emulator.getCallLog().map((call) => call.action));
+    expect(actions).toContain('GetCallerIdentity');
+    expect(actions).toContain('CreateAccessKey');
+  });
 });

@@ -1,5 +1,6 @@
 import * as nodeFs from 'node:fs';
 import type { KeyApi } from '../aws/key-api.js';
+import { createKeyApiLoader, readRegion } from '../aws/load-key-api.js';
 import { loadConfig, type KeyupConfig, type LogLevel } from '../config/index.js';
 import { Engine } from '../engine/engine.js';
 import { ExitCode } from '../errors.js';
@@ -27,7 +28,7 @@ export interface RunDaemonInit {
   socketFlag?: string;
   /** `--log-level`: wins over `log_level`, through reloads too. */
   logLevel?: LogLevel;
-  /** Tests pass a KeyApi with short timeouts; default: the AWS SDK, loaded at the first check. */
+  /** Tests pass a KeyApi with short timeouts; default: the AWS SDK, loaded at the first check (createKeyApiLoader). */
   keyApi?: KeyApi;
   /** Where `keyupd: …` warnings go (a failing log destination): stderr. */
   warn?: (line: string) => void;
@@ -57,7 +58,7 @@ export async function runDaemon(init: RunDaemonInit): Promise<ExitCode> {
 
 /** runDaemon once SIGHUP is taken: `setHangupHandler` gives it its meaning once there is a daemon. */
 async function runWithHangup(init: RunDaemonInit, setHangupHandler: (handler: () => void) => void): Promise<ExitCode> {
-  const { env, home } = init;
+  const { env, home, keyApi } = init;
   const warn = init.warn ?? ((line: string) => process.stderr.write(`keyupd: ${line}\n`));
   const paths = resolvePaths({ env, home, ...(init.configFlag === undefined ? {} : { configFlag: init.configFlag }), ...(init.socketFlag === undefined ? {} : { socketFlag: init.socketFlag }) });
   const readConfig = () => loadConfig({ path: paths.keyupConfigFile, explicit: paths.keyupConfigExplicit, env, home });
@@ -70,7 +71,7 @@ async function runWithHangup(init: RunDaemonInit, setHangupHandler: (handler: ()
   const logger = log.logger;
   const stateStore = new StateStore({ fs: nodeFs, stateDir: paths.stateDir });
   const saved = await stateStore.read();
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const region = readRegion(env);
   // The daemon is made after the engine it drives; the engine writes only from the daemon's first check on.
   let noteWritten: (file: AwsFile, fingerprint: string) => void = () => {};
   const engine = new Engine({
@@ -78,8 +79,8 @@ async function runWithHangup(init: RunDaemonInit, setHangupHandler: (handler: ()
     paths,
     config,
     logger,
-    loadKeyApi: async () => init.keyApi ?? (await import('../aws/sdk-key-api.js')).createSdkKeyApi({ env }),
-    ...(region === undefined || region === '' ? {} : { region }),
+    loadKeyApi: keyApi === undefined ? createKeyApiLoader({ env, fs: nodeFs, paths }) : () => Promise.resolve(keyApi),
+    ...(region === undefined ? {} : { region }),
     initialViews: saved.views,
     runHook: createHookRunner({ home, env: { ...env } }),
     onFileWritten: (file, fingerprint) => noteWritten(file, fingerprint),
