@@ -1,4 +1,4 @@
-import { describeAwsError, isKeyRefused } from '../aws/errors.js';
+import { describeAwsError } from '../aws/errors.js';
 import type { AwsCredentials, KeyApi } from '../aws/key-api.js';
 import { retry } from '../aws/retry.js';
 import type { ProfileConfig } from '../config/index.js';
@@ -6,6 +6,7 @@ import type { CredentialsSnapshot } from '../credentials/index.js';
 import { KeyupError } from '../errors.js';
 import { formatHolder } from '../present/holders.js';
 import { maskKeyId } from '../present/key-id.js';
+import { identifyIamUser } from '../rotation/identify.js';
 import { toErrorInfo, type ErrorInfo } from './outcome.js';
 
 /** One key of a user, as `keyupctl keys` shows it. */
@@ -41,20 +42,8 @@ export async function listProfileKeys(profile: ProfileConfig, snapshot: Credenti
     const own = staticKeyOf(snapshot, profile.name);
     const signer = profile.manageWith === undefined ? own : staticKeyOf(snapshot, profile.manageWith);
     const ctx = (credentials: AwsCredentials) => ({ credentials, ...(init.region === undefined ? {} : { region: init.region }), ...(init.signal === undefined ? {} : { signal: init.signal }) });
-    const identity = await retry(() => keyApi.getCallerIdentity(ctx(own)), init.signal === undefined ? {} : { signal: init.signal }).catch((error: unknown) => {
-      if (isKeyRefused(error)) {
-        throw new KeyupError(`The key ${maskKeyId(own.accessKeyId)} in profile ${profile.name} is not valid: AWS does not accept it.`, {
-          code: 'key-invalid',
-          hint: `Put a working access key in profile ${profile.name} (aws configure --profile ${profile.name}).`,
-          cause: error,
-        });
-      }
-      throw describeAwsError(error, { action: 'sts:GetCallerIdentity', profile: profile.name, maskedKeyId: maskKeyId(own.accessKeyId) });
-    });
-    const userName = identity.userName;
-    if (userName === undefined) {
-      throw new KeyupError(`The key in profile ${profile.name} belongs to ${identity.arn}, which is not an IAM user.`, { code: 'not-an-iam-user' });
-    }
+    const identity = await identifyIamUser(keyApi, profile.name, own, { ...(init.region === undefined ? {} : { region: init.region }), retryInit: init.signal === undefined ? {} : { signal: init.signal } });
+    const { userName } = identity;
     const target = { userName, ...(profile.manageWith === undefined ? {} : { otherUserArn: identity.arn }) };
     const { keys } = await retry(() => keyApi.listAccessKeys(ctx(signer), userName)).catch((error: unknown) => {
       throw describeAwsError(error, { action: 'iam:ListAccessKeys', profile: profile.name, maskedKeyId: maskKeyId(signer.accessKeyId), ...target });

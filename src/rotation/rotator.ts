@@ -1,6 +1,6 @@
 import { describeAwsError, getAwsErrorCode, isExplicitDeny, isKeyRefused, isRetryableAwsError, type AwsAction } from '../aws/errors.js';
 import { parseUserArn } from '../aws/arn.js';
-import type { AccessKeyInfo, AccessKeyList, AwsCredentials, CallerIdentity, KeyApi, MfaDeviceInfo, NewAccessKey } from '../aws/key-api.js';
+import type { AccessKeyInfo, AccessKeyList, AwsCredentials, KeyApi, MfaDeviceInfo, NewAccessKey } from '../aws/key-api.js';
 import { retry, sleep, type RetryInit } from '../aws/retry.js';
 import type { Step, StepData } from '../engine/events.js';
 import { toErrorInfo, type CheckedKey, type KeyHolder, type Outcome } from '../engine/outcome.js';
@@ -16,6 +16,7 @@ import type { History, RotationRecord } from './history.js';
 import type { CreateWindow, Journal, JournalEntry } from './journal.js';
 import type { KeyLocks } from './lock.js';
 import { assessKeyAge } from './policy.js';
+import { identifyIamUser, isAbort, type IamUser } from './identify.js';
 import { findActiveSession } from './sessions.js';
 import type { Hook, HookRunner } from './hooks.js';
 import { KeyNotVerifiedError, verifyNewKey, type VerifyAttempt, type VerifyInit } from './verify.js';
@@ -134,7 +135,6 @@ interface Signer extends AwsCredentials {
 }
 
 /** The identity of a key that belongs to an IAM user (identify refuses any other). */
-type IamUser = CallerIdentity & { readonly userName: string };
 
 /** What the check found before deciding, for the outcome and the steps after. */
 interface Checked extends CheckedKey {
@@ -376,29 +376,8 @@ export class Rotator {
     return Number.isNaN(time) ? undefined : new Date(time);
   }
 
-  private async identify(profile: string, credentials: AwsCredentials, signal: AbortSignal | undefined): Promise<IamUser> {
-    let identity: CallerIdentity;
-    try {
-      identity = await retry(() => this.deps.keyApi.getCallerIdentity({ credentials, region: this.deps.region, ...(signal === undefined ? {} : { signal }) }), this.retryInit({ signal }));
-    } catch (error) {
-      if (isAbort(error, signal)) throw error;
-      if (isKeyRefused(error)) {
-        throw new KeyupError(`The key ${maskKeyId(credentials.accessKeyId)} in profile ${profile} is not valid: AWS does not accept it.`, {
-          code: 'key-invalid',
-          hint: `Put a working access key in profile ${profile} (aws configure --profile ${profile}).`,
-          cause: error,
-        });
-      }
-      throw describeAwsError(error, { action: 'sts:GetCallerIdentity', profile, maskedKeyId: maskKeyId(credentials.accessKeyId) });
-    }
-    const { userName } = identity;
-    if (userName === undefined) {
-      throw new KeyupError(`The key in profile ${profile} belongs to ${identity.arn}, which is not an IAM user.`, {
-        code: 'not-an-iam-user',
-        hint: 'keyup rotates only the access keys of IAM users; remove this profile from its configuration.',
-      });
-    }
-    return { ...identity, userName };
+  private identify(profile: string, credentials: AwsCredentials, signal: AbortSignal | undefined): Promise<IamUser> {
+    return identifyIamUser(this.deps.keyApi, profile, credentials, { ...(this.deps.region === undefined ? {} : { region: this.deps.region }), retryInit: this.retryInit({ signal }) });
   }
 
   /**
@@ -1121,11 +1100,6 @@ function stopManaging(profile: string, managedBy: RotationSettings['managedBy'])
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** The rotation was stopped on purpose (the signal fired), not by a failure. */
-function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true && (error === signal.reason || (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')));
 }
 
 /** keyup's own deadline on a call (AbortSignal.timeout) ran out: like a network timeout. */
