@@ -227,7 +227,8 @@ export class Engine {
   private async endUse(): Promise<void> {
     this.activeRuns--;
     if (this.activeRuns > 0 || this.keyApi === undefined) return;
-    const keyApi = await this.keyApi;
+    const keyApi = await this.keyApi.catch(() => undefined);
+    if (keyApi === undefined) return;
     // A run may have started while the KeyApi was awaited; it releases them when it ends.
     if (this.activeRuns > 0) return;
     const keepMs = this.init.keepClientsMs ?? DEFAULT_KEEP_CLIENTS_MS;
@@ -348,10 +349,18 @@ export class Engine {
   }
 
   private loadKeyApi(): Promise<KeyApi> {
-    this.keyApi ??= this.init.loadKeyApi().then((keyApi) => {
-      const rate = this.init.iamRate === undefined ? DEFAULT_IAM_RATE : this.init.iamRate;
-      return rate === null ? keyApi : limitIamRate(keyApi, new TokenBucket({ ...rate, now: () => this.now().getTime(), sleep: this.init.sleep ?? realSleep }));
-    });
+    this.keyApi ??= this.init
+      .loadKeyApi()
+      .then((keyApi) => {
+        const rate = this.init.iamRate === undefined ? DEFAULT_IAM_RATE : this.init.iamRate;
+        return rate === null ? keyApi : limitIamRate(keyApi, new TokenBucket({ ...rate, now: () => this.now().getTime(), sleep: this.init.sleep ?? realSleep }));
+      })
+      .catch((error: unknown) => {
+        // Not kept (an AWS config file that does not parse): the next run tries again, so a
+        // daemon is well again once the file is fixed, without a restart.
+        this.keyApi = undefined;
+        throw error;
+      });
     return this.keyApi;
   }
 

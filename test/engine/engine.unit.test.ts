@@ -5,6 +5,7 @@
  * emulator through the real SDK is test/engine/engine.test.ts.
  */
 import { performance } from 'node:perf_hooks';
+import { KeyupError } from '../../src/errors.js';
 import { describe, expect, it } from 'vitest';
 import type { KeyApi } from '../../src/aws/key-api.js';
 import { DEFAULT_KEEP_CLIENTS_MS } from '../../src/engine/engine.js';
@@ -99,6 +100,22 @@ describe('Engine on the fake', () => {
     expect(firstEvents.length).toBeGreaterThan(secondEvents.length);
     // Nothing released while either ran: the clients outlive the last of the two (see keepClientsMs).
     expect(h.fake.control.releaseCount()).toBe(0);
+  });
+
+  it('loads the AWS side again at the next run after a load that failed, rather than failing for good', async () => {
+    const h = createUnitHarness();
+    await seedProfile(h, 'default', 'alice', 10);
+    let loads = 0;
+    const engine = h.createEngine('', {
+      loadKeyApi: async () => {
+        if (++loads === 1) throw new KeyupError('The AWS config file does not parse.', { code: 'credentials-file' });
+        return h.fake.keyApi;
+      },
+    });
+    await expect(engine.run({})).rejects.toThrow('The AWS config file does not parse.');
+    expect(await engine.run({})).toMatchObject([{ kind: 'current', ageDays: 10 }]);
+    expect(await engine.run({})).toMatchObject([{ kind: 'current' }]);
+    expect(loads).toBe(2);
   });
 
   it('makes rotate now wait for a scheduled check in flight instead of joining it, then rotate', async () => {
