@@ -16,7 +16,7 @@ import { createCredentialsFile } from '../rotation/store-adapter.js';
 import { MfaCode } from '../rotation/mfa.js';
 import { EventHub, type EngineEvent, type EventListener } from './events.js';
 import { listProfileKeys, type ProfileKeys } from './keys.js';
-import type { Outcome } from './outcome.js';
+import { toErrorInfo, type Outcome } from './outcome.js';
 import { RunHistory } from './run-history.js';
 import { applyOutcome, emptyView, renderView, type ProfileView, type StoredView } from './view.js';
 
@@ -182,9 +182,17 @@ export class Engine {
     if (request.signal !== undefined) setMaxListeners(0, request.signal);
     this.startUse();
     try {
-      const keyApi = await this.loadKeyApi();
       // One per run: the failed profiles' views read history.json once between them.
       const history = new RunHistory({ fs: this.init.fs, stateDir: this.init.paths.stateDir });
+      let keyApi: KeyApi;
+      try {
+        keyApi = await this.loadKeyApi();
+      } catch (error) {
+        if (!(error instanceof KeyupError)) throw error;
+        // Nothing reached AWS (an AWS config file that does not parse): each profile fails with
+        // the reason, in status and the log alike, and the next run tries again.
+        return await Promise.all(selected.map((profile) => this.failBeforeAws(profile.name, error, history)));
+      }
       const rotator = this.createRotator(config, keyApi, history);
       // One code, one session per device, shared by every profile of the request that needs it.
       const mfa = request.mfaCode === undefined ? undefined : new MfaCode(request.mfaCode);
@@ -337,6 +345,13 @@ export class Engine {
   private emit(hub: EventHub | undefined, event: EngineEvent): void {
     hub?.emit(event);
     this.subscribers.emit(event);
+  }
+
+  private async failBeforeAws(profile: string, error: KeyupError, history: RunHistory): Promise<Outcome> {
+    const outcome: Outcome = { kind: 'failed', profile, error: toErrorInfo(error), notes: [] };
+    await this.remember(profile, outcome, history);
+    this.emit(undefined, { type: 'end', profile, elapsedMs: 0, outcome });
+    return outcome;
   }
 
   private async remember(profile: string, outcome: Outcome, history: RunHistory): Promise<void> {

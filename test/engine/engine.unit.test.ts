@@ -102,7 +102,7 @@ describe('Engine on the fake', () => {
     expect(h.fake.control.releaseCount()).toBe(0);
   });
 
-  it('loads the AWS side again at the next run after a load that failed, rather than failing for good', async () => {
+  it('fails each profile with the reason when the AWS side cannot load, and loads it again at the next run', async () => {
     const h = createUnitHarness();
     await seedProfile(h, 'default', 'alice', 10);
     let loads = 0;
@@ -112,7 +112,8 @@ describe('Engine on the fake', () => {
         return h.fake.keyApi;
       },
     });
-    await expect(engine.run({})).rejects.toThrow('The AWS config file does not parse.');
+    expect(await engine.run({})).toMatchObject([{ kind: 'failed', profile: 'default', error: { code: 'credentials-file', message: 'The AWS config file does not parse.' } }]);
+    expect(engine.view()).toMatchObject([{ profile: 'default', error: { code: 'credentials-file' } }]);
     expect(await engine.run({})).toMatchObject([{ kind: 'current', ageDays: 10 }]);
     expect(await engine.run({})).toMatchObject([{ kind: 'current' }]);
     expect(loads).toBe(2);
