@@ -77,14 +77,13 @@ describe('Daemon and the AWS files', () => {
   }
 
   it('looks again after a check when someone else changed a key while it ran', async () => {
-    let daemon!: Daemon;
     const scripted = scriptedEngine(async (run) => {
       if (run !== 2) return;
       // The engine has read the file; the person edits it now, and the watcher says so.
       await writeFile(paths.credentialsFile, credentials(HAND));
       await daemon.onFileChange(paths.credentialsFile);
     });
-    daemon = createDaemon(scripted.engine);
+    const daemon = createDaemon(scripted.engine);
     await daemon.start();
     await scripted.runs(1);
     await daemon.check('schedule');
@@ -94,7 +93,6 @@ describe('Daemon and the AWS files', () => {
   });
 
   it("does nothing for keyup's own write during a check", async () => {
-    let daemon!: Daemon;
     const scripted = scriptedEngine(async (run) => {
       if (run !== 2) return;
       // What the rotator's store does: rewrite the key, and say so.
@@ -102,7 +100,7 @@ describe('Daemon and the AWS files', () => {
       await store.replaceKey(OLD, { accessKeyId: NEW, secretAccessKey: SECRET });
       await daemon.onFileChange(paths.credentialsFile);
     });
-    daemon = createDaemon(scripted.engine);
+    const daemon = createDaemon(scripted.engine);
     await daemon.start();
     await scripted.runs(1);
     await daemon.check('schedule');
