@@ -4,6 +4,7 @@
  * device that accepts the codes the test sets.
  */
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -187,6 +188,10 @@ describe('keyupd and keyupctl where IAM demands MFA', { timeout: 90_000 }, () =>
 
     const rotating = s.keyupctl(['rotate', 'now', '--mfa-code', CODE]);
     await first.waitForLog(killAt, 30_000);
+    // keyupd logs the hook just before it starts it: killed in between, the hook would first run
+    // (and hang) after the restart. The hook's mark says it runs.
+    const hookMark = join(s.home.dir, 'push-key.ran');
+    if (withHook) await waitFor('the hook to have started', () => existsSync(hookMark), { run: first });
     first.child.kill('SIGKILL');
     await first.exited;
     expect((await rotating).code).not.toBe(0);
