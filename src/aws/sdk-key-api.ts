@@ -14,6 +14,7 @@ import type { DeserializeMiddleware, MetadataBearer } from '@smithy/types';
 import type { Env } from '../paths.js';
 import { parseUserArn } from './arn.js';
 import { parseAwsBoolean, resolveEndpoints, type ConfiguredEndpoints } from './endpoints.js';
+import { createProxyAgents } from './proxy.js';
 import type { AccessKeyInfo, AwsCredentials, CallContext, KeyApi, MfaDeviceInfo } from './key-api.js';
 
 export const ENV_USE_FIPS_ENDPOINT = 'AWS_USE_FIPS_ENDPOINT';
@@ -200,7 +201,8 @@ interface FixedSettings {
  * httpAuthSchemes). Left undefined, any one of them sends the SDK to the files again;
  * test/aws/sdk-no-file-reads.test.ts proves that none does.
  */
-function sharedConfig(settings: FixedSettings, region: string, credentials: AwsCredentials, endpoint: string | undefined) {
+function sharedConfig(settings: FixedSettings, region: string, credentials: AwsCredentials, endpoint: string | undefined, awsEndpoint: string) {
+  const proxy = createProxyAgents(endpoint ?? awsEndpoint);
   return {
     // region / AWS_REGION; also read by `defaultsMode` when it is not given.
     region,
@@ -229,18 +231,20 @@ function sharedConfig(settings: FixedSettings, region: string, credentials: AwsC
     // on: a client learns IAM's clock from an answer and keeps it for its next calls.
     disableClockSkewCorrection: false,
     // Given as options, the handler takes no defaults from defaults_mode. Without
-    // throwOnRequestTimeout the SDK only warns and goes on waiting for a hung call.
-    requestHandler: { requestTimeout: settings.requestTimeoutMs, connectionTimeout: settings.connectionTimeoutMs, throwOnRequestTimeout: true },
+    // throwOnRequestTimeout the SDK only warns and goes on waiting for a hung call. HTTPS_PROXY
+    // and friends: the SDK takes none of them by itself (proxy.ts).
+    requestHandler: { requestTimeout: settings.requestTimeoutMs, connectionTimeout: settings.connectionTimeoutMs, throwOnRequestTimeout: true, ...proxy },
   };
 }
 
 function iamConfig(settings: FixedSettings, region: string, credentials: AwsCredentials, endpoint: string | undefined): IAMClientConfig {
-  return sharedConfig(settings, region, credentials, endpoint);
+  // IAM is global: one endpoint, whatever the region (what a NO_PROXY rule is matched against).
+  return sharedConfig(settings, region, credentials, endpoint, 'https://iam.amazonaws.com');
 }
 
 function stsConfig(settings: FixedSettings, region: string, credentials: AwsCredentials, endpoint: string | undefined): STSClientConfig {
   return {
-    ...sharedConfig(settings, region, credentials, endpoint),
+    ...sharedConfig(settings, region, credentials, endpoint, `https://sts.${region}.amazonaws.com`),
     // sigv4a_signing_region_set (STS only): a provider, because an undefined value is looked up.
     sigv4aSigningRegionSet: () => Promise.resolve(undefined),
   };
