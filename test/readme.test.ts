@@ -15,10 +15,11 @@ import { getDefaultConfig, parseConfig } from '../src/config/parse-config.js';
 import { parseIni } from '../src/credentials/parse.js';
 import { listProfiles } from '../src/credentials/profiles.js';
 import type { StatusDocument } from '../src/ipc/protocol.js';
-import { createDaemonScene, daysAgo } from './e2e/daemon-harness.js';
+import { createDaemonScene } from './e2e/daemon-harness.js';
 import { waitFor } from './e2e/keyupd.js';
 import { isolateAwsEnvironment } from './emulator/helpers.js';
 import { commandsOf, readReadmeBlocks, shBlocksUnder, type ReadmeBlock } from './support/readme.js';
+import { daysAgo } from './support/time.js';
 
 isolateAwsEnvironment();
 

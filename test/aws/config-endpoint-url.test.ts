@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { createTempHome, type TempHome } from '../support/temp-home.js';
+import { daysAgo } from '../support/time.js';
 
 const KEYUPD = join(inject('buildDir'), 'src', 'bin', 'keyupd.js');
-const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
 
 // SPEC "Files and places": endpoint_url in the AWS config file is honoured. Production once never
 // passed the config file's endpoints to the SDK KeyApi, so only AWS_ENDPOINT_URL_* reached it.

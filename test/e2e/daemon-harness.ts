@@ -7,10 +7,8 @@ import { request } from '../../src/ipc/client.js';
 import type { Method } from '../../src/ipc/protocol.js';
 import { resolvePaths, type KeyupPaths } from '../../src/paths.js';
 import { createTempHome, type TempHome } from '../support/temp-home.js';
+import { daysAgo } from '../support/time.js';
 import { waitFor } from './keyupd.js';
-
-export const DAY_MS = 86_400_000;
-export const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
 
 /** One keyupd process of a scene. */
 export interface DaemonRun {

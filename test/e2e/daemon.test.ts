@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { StatusDocument } from '../../src/ipc/protocol.js';
 import { isolateAwsEnvironment } from '../emulator/helpers.js';
-import { createDaemonScene, daysAgo, defaultKeyIn, type DaemonRun, type DaemonScene, type DaemonSceneInit } from './daemon-harness.js';
+import { daysAgo } from '../support/time.js';
+import { createDaemonScene, defaultKeyIn, type DaemonRun, type DaemonScene, type DaemonSceneInit } from './daemon-harness.js';
 import { waitFor } from './keyupd.js';
 
 isolateAwsEnvironment();

@@ -5,9 +5,10 @@ import { onTestFinished } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions, type SeededAccessKey } from '../../emulator/index.js';
 import { resolvePaths, type KeyupPaths } from '../../src/paths.js';
 import { createTempHome, type TempHome } from '../support/temp-home.js';
+import { daysAgo } from '../support/time.js';
 
-export const DAY_MS = 86_400_000;
-const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
+// crash.test.ts takes DAY_MS from here.
+export { DAY_MS } from '../support/time.js';
 
 interface Key {
   readonly accessKeyId: string;

@@ -12,7 +12,8 @@ import { describe, expect, inject, it } from 'vitest';
 import type { StatusDocument } from '../../src/ipc/protocol.js';
 import { runKeyupctl, type CtlRun } from '../ctl/ctl-harness.js';
 import { isolateAwsEnvironment } from '../emulator/helpers.js';
-import { createDaemonScene, daysAgo, defaultKeyIn, type DaemonRun, type DaemonScene } from './daemon-harness.js';
+import { daysAgo } from '../support/time.js';
+import { createDaemonScene, defaultKeyIn, type DaemonRun, type DaemonScene } from './daemon-harness.js';
 import { waitFor } from './keyupd.js';
 
 isolateAwsEnvironment();

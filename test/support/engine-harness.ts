@@ -11,9 +11,7 @@ import { createLogger } from '../../src/log.js';
 import { resolvePaths, type KeyupPaths } from '../../src/paths.js';
 import { fastVerify } from './rotation-harness.js';
 import { createTempHome, type TempHome } from './temp-home.js';
-
-export const DAY_MS = 86_400_000;
-export const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
+import { daysAgo } from './time.js';
 
 export interface EngineHarness {
   readonly emulator: Emulator;

@@ -18,8 +18,8 @@ import { Rotator, type RotateRequest, type RotationSettings } from '../../src/ro
 import { createCredentialsFile } from '../../src/rotation/store-adapter.js';
 import { createTempHome, type TempHome } from './temp-home.js';
 
-export const DAY_MS = 86_400_000;
-export const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
+// The rotation tests take daysAgo from here.
+export { daysAgo } from './time.js';
 
 export const defaultSettings: RotationSettings = { maxAgeDays: 90, warnAgeDays: 80, oldKey: 'delete', deferOnSessions: true };
 

@@ -21,11 +21,13 @@ import { Rotator, type RotateRequest, type RotationSettings, type RotatorDeps } 
 import { createCredentialsFile } from '../../src/rotation/store-adapter.js';
 import { createFakeKeyApi, type FakeKeyApi, type FakeKeyApiInit, type FakeSeededKey } from './fake-key-api.js';
 import { createMemoryFs } from './memfs.js';
+import { DAY_MS } from './time.js';
 
+// The unit tests take DAY_MS from here with the other clock constants.
+export { DAY_MS };
 export const START = new Date('2026-11-24T07:00:00.000Z');
 export const SECOND_MS = 1_000;
 export const MINUTE_MS = 60_000;
-export const DAY_MS = 86_400_000;
 export const HOME = '/home/alice';
 /** The pid of "this" keyup process; other processes are given other pids. */
 export const THIS_PID = 1_000;
