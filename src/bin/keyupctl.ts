@@ -15,7 +15,7 @@ function ignoreClosedPipe(error: NodeJS.ErrnoException): void {
 process.stdout.on('error', ignoreClosedPipe);
 process.stderr.on('error', ignoreClosedPipe);
 
-// No top-level await: keyupctl ships as one CommonJS bundle (see package.json "bundle"), which
+// No top-level await: keyupctl ships as one CommonJS bundle (tools/bundle-keyupctl.mjs), which
 // starts faster than an ES module graph and cannot wait at its top level.
 void runKeyupctl(process.argv.slice(2), {
   out: (text) => void process.stdout.write(text),

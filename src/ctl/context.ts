@@ -1,4 +1,3 @@
-import type { ExitCode } from '../errors.js';
 import type { RequestOptions } from '../ipc/client.js';
 import type { Method } from '../ipc/protocol.js';
 import type { Paint } from './color.js';
@@ -28,5 +27,3 @@ export interface CommandContext {
 }
 
 export type Ask = (question: string) => Promise<string | undefined>;
-
-export type Command<Options> = (ctx: CommandContext, options: Options) => Promise<ExitCode>;

@@ -386,6 +386,8 @@ export class Engine {
       paths: this.init.paths,
       backup: config.daemon.backup,
       backupKeep: config.daemon.backupKeep,
+      // Backup names and the age of leftover temp files: the engine's clock, as everything else.
+      clock: { now: this.now },
       ...(onFileWritten === undefined ? {} : { onWritten: onFileWritten }),
     });
   }
