@@ -6,7 +6,7 @@ import { startEmulator, type Emulator, type EmulatorOptions, type SeededAccessKe
 import { request } from '../../src/ipc/client.js';
 import type { Method } from '../../src/ipc/protocol.js';
 import { resolvePaths, type KeyupPaths } from '../../src/paths.js';
-import { createTempHome, type TempHome } from '../support/temp-home.js';
+import { createTempHome, readTree, type TempHome } from '../support/temp-home.js';
 import { daysAgo } from '../support/time.js';
 import { waitFor } from './keyupd.js';
 
@@ -124,18 +124,7 @@ export async function createDaemonScene({ buildDir, emulator: options = {}, conf
     writeConfig,
     readCredentials: () => fs.readFile(paths.credentialsFile, 'utf8'),
     aliceKeys: () => emulator.getState().accessKeys.filter((key) => key.userName === 'alice'),
-    async readStateFiles() {
-      const files = new Map<string, string>();
-      const walk = async (dir: string): Promise<void> => {
-        for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-          const path = join(dir, entry.name);
-          if (entry.isDirectory()) await walk(path);
-          else if (entry.isFile()) files.set(path, await fs.readFile(path, 'utf8'));
-        }
-      };
-      await walk(paths.stateDir);
-      return files;
-    },
+    readStateFiles: () => readTree(paths.stateDir),
   };
 }
 

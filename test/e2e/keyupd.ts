@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions, type SeededAccessKey } from '../../emulator/index.js';
 import { resolvePaths, type KeyupPaths } from '../../src/paths.js';
-import { createTempHome, type TempHome } from '../support/temp-home.js';
+import { createTempHome, readTree, type TempHome } from '../support/temp-home.js';
 import { daysAgo } from '../support/time.js';
 
 // crash.test.ts takes DAY_MS from here.
@@ -185,18 +185,7 @@ export async function createScene({ buildDir, emulator: options = {}, config = [
     },
     exists,
     aliceKeys,
-    async readStateFiles() {
-      const files = new Map<string, string>();
-      const walk = async (dir: string): Promise<void> => {
-        for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-          const path = join(dir, entry.name);
-          if (entry.isDirectory()) await walk(path);
-          else files.set(path, await fs.readFile(path, 'utf8'));
-        }
-      };
-      await walk(paths.stateDir);
-      return files;
-    },
+    readStateFiles: () => readTree(paths.stateDir),
   };
 }
 

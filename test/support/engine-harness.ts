@@ -1,6 +1,6 @@
 import * as nodeFs from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { startEmulator, type Emulator, type EmulatorOptions, type SeededAccessKey } from '../../emulator/index.js';
 import type { KeyApi } from '../../src/aws/key-api.js';
@@ -10,7 +10,7 @@ import { Engine, type EngineInit } from '../../src/engine/engine.js';
 import { createLogger } from '../../src/log.js';
 import { resolvePaths, type KeyupPaths } from '../../src/paths.js';
 import { fastVerify } from './rotation-harness.js';
-import { createTempHome, type TempHome } from './temp-home.js';
+import { createTempHome, readTree, type TempHome } from './temp-home.js';
 import { daysAgo } from './time.js';
 
 export interface EngineHarness {
@@ -72,18 +72,7 @@ export async function createEngineHarness(options: EmulatorOptions = {}): Promis
       const section = new RegExp(`^\\[${profile}\\]\\naws_access_key_id = (\\S+)\\naws_secret_access_key = (\\S+)$`, 'm').exec(await readCredentials());
       return section === null ? undefined : { accessKeyId: section[1] ?? '', secretAccessKey: section[2] ?? '' };
     },
-    async readStateFiles() {
-      const files = new Map<string, string>();
-      const walk = async (dir: string): Promise<void> => {
-        for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-          const path = join(dir, entry.name);
-          if (entry.isDirectory()) await walk(path);
-          else files.set(path, await fs.readFile(path, 'utf8'));
-        }
-      };
-      await walk(paths.stateDir);
-      return files;
-    },
+    readStateFiles: () => readTree(paths.stateDir),
     async close() {
       sdk.release?.();
       await emulator.stop();

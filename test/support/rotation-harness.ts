@@ -16,7 +16,7 @@ import { Journal } from '../../src/rotation/journal.js';
 import { KeyLocks } from '../../src/rotation/lock.js';
 import { Rotator, type RotateRequest, type RotationSettings } from '../../src/rotation/rotator.js';
 import { createCredentialsFile } from '../../src/rotation/store-adapter.js';
-import { createTempHome, type TempHome } from './temp-home.js';
+import { createTempHome, readTree, type TempHome } from './temp-home.js';
 
 // The rotation tests take daysAgo from here.
 export { daysAgo } from './time.js';
@@ -80,18 +80,7 @@ export async function createRotationHarness(options: EmulatorOptions = {}, verif
     readCredentials: () => fs.readFile(paths.credentialsFile, 'utf8'),
     rotate: (request = {}) => rotator.rotate({ profile: 'default', settings: defaultSettings, ...request }),
     keysOf: (userName) => emulator.getState().accessKeys.filter((key) => key.userName === userName),
-    async readStateFiles() {
-      const files = new Map<string, string>();
-      const walk = async (dir: string): Promise<void> => {
-        for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-          const path = `${dir}/${entry.name}`;
-          if (entry.isDirectory()) await walk(path);
-          else files.set(path, await fs.readFile(path, 'utf8'));
-        }
-      };
-      await walk(paths.stateDir);
-      return files;
-    },
+    readStateFiles: () => readTree(paths.stateDir),
     createRotator: (other) => createRotator(init, paths, other, createLogger({ level: 'silent' }), verifyInit),
     async close() {
       await emulator.stop();

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,4 +20,22 @@ export async function createTempHome(prefix = 'keyup-test-'): Promise<TempHome> 
     AWS_CONFIG_FILE: join(dir, '.aws', 'config'),
   };
   return { dir, env, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Every regular file under `dir` on the real disk, by path, with its contents; a missing folder
+ * gives an empty map. Anything else (keyupd's socket sits in the state folder when
+ * XDG_RUNTIME_DIR is unset) is left out: it has no contents to read.
+ */
+export async function readTree(dir: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const walk = async (folder: string): Promise<void> => {
+    for (const entry of await readdir(folder, { withFileTypes: true }).catch(() => [])) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile()) files.set(path, await readFile(path, 'utf8'));
+    }
+  };
+  await walk(dir);
+  return files;
 }
