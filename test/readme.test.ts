@@ -14,9 +14,7 @@ import { formatIamPolicy } from '../src/aws/errors.js';
 import { getDefaultConfig, parseConfig } from '../src/config/parse-config.js';
 import { parseIni } from '../src/credentials/parse.js';
 import { listProfiles } from '../src/credentials/profiles.js';
-import type { StatusDocument } from '../src/ipc/protocol.js';
 import { createDaemonScene } from './e2e/daemon-harness.js';
-import { waitFor } from './e2e/keyupd.js';
 import { isolateAwsEnvironment } from './emulator/helpers.js';
 import { commandsOf, readReadmeBlocks, shBlocksUnder, type ReadmeBlock } from './support/readme.js';
 import { daysAgo } from './support/time.js';
@@ -62,7 +60,7 @@ describe('the README', () => {
     await writeFile(join(bin, 'keyupctl'), `#!/bin/sh\nexec '${process.execPath}' '${join(buildDir, 'src', 'bin', 'keyupctl.cjs')}' "$@"\n`);
     await chmod(join(bin, 'keyupctl'), 0o755);
     const daemon = scene.start();
-    await waitFor('keyupd to have checked both profiles', async () => (await scene.call<StatusDocument>('status').catch(() => undefined))?.profiles.every((profile) => profile.user !== null) === true, { run: daemon });
+    await scene.waitForStatus('keyupd to have checked both profiles', (status) => status.profiles.every((profile) => profile.user !== null), daemon);
 
     const env = { ...scene.env, PATH: `${bin}:${scene.env.PATH}`, TZ: 'UTC', NO_COLOR: '1' };
     const outputs = new Map<string, string>();

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import { startEmulator, type Emulator, type EmulatorOptions, type SeededAccessKey } from '../../emulator/index.js';
 import { request } from '../../src/ipc/client.js';
-import type { Method } from '../../src/ipc/protocol.js';
+import type { Method, StatusDocument } from '../../src/ipc/protocol.js';
 import { resolvePaths, type KeyupPaths } from '../../src/paths.js';
 import { createTempHome, readTree, type TempHome } from '../support/temp-home.js';
 import { daysAgo } from '../support/time.js';
@@ -33,6 +33,8 @@ export interface DaemonScene {
   start(args?: string[], env?: Record<string, string>): DaemonRun;
   /** A socket request as keyupctl makes it. */
   call<T>(method: Method, params?: unknown, onNotification?: (method: string, params: unknown) => void): Promise<T>;
+  /** Asks status until `check` holds, with a deadline; fails at once if `run` exits. */
+  waitForStatus(what: string, check: (status: StatusDocument) => boolean, run: DaemonRun, timeoutMs?: number): Promise<StatusDocument>;
   writeConfig(lines: string[]): Promise<void>;
   readCredentials(): Promise<string>;
   aliceKeys(): { accessKeyId: string; secretAccessKey: string; status: string }[];
@@ -86,6 +88,9 @@ export async function createDaemonScene({ buildDir, emulator: options = {}, conf
     AWS_REGION: 'us-east-1',
   };
 
+  const call = <T>(method: Method, params?: unknown, onNotification?: (method: string, params: unknown) => void) =>
+    request(paths.socketFile, method, params, { timeoutMs: 30_000, ...(onNotification === undefined ? {} : { onNotification }) }) as Promise<T>;
+
   return {
     emulator,
     home,
@@ -111,25 +116,25 @@ export async function createDaemonScene({ buildDir, emulator: options = {}, conf
         stdout: () => stdout,
         stderr: () => stderr,
         waitForLog: (pattern, timeoutMs = 20_000) =>
-          waitFor(`a log line matching ${pattern}`, () => logs().find((line) => typeof line.msg === 'string' && pattern.test(line.msg)), {
-            timeoutMs,
-            run: { child, exited, stdout: () => stdout, stderr: () => stderr },
-          }),
+          waitFor(`a log line matching ${pattern}`, () => logs().find((line) => typeof line.msg === 'string' && pattern.test(line.msg)), { timeoutMs, run }),
       };
       runs.push(run);
       return run;
     },
-    call: <T>(method: Method, params?: unknown, onNotification?: (method: string, params: unknown) => void) =>
-      request(paths.socketFile, method, params, { timeoutMs: 30_000, ...(onNotification === undefined ? {} : { onNotification }) }) as Promise<T>,
+    call,
+    waitForStatus: (what, check, run, timeoutMs = 20_000) =>
+      waitFor(
+        what,
+        async () => {
+          // No answer yet (the socket is not up, or keyupd is busy starting): ask again.
+          const status = await call<StatusDocument>('status').catch(() => undefined);
+          return status !== undefined && check(status) ? status : undefined;
+        },
+        { timeoutMs, run },
+      ),
     writeConfig,
     readCredentials: () => fs.readFile(paths.credentialsFile, 'utf8'),
     aliceKeys: () => emulator.getState().accessKeys.filter((key) => key.userName === 'alice'),
     readStateFiles: () => readTree(paths.stateDir),
   };
-}
-
-/** The key `[default]` holds now. */
-export function defaultKeyIn(text: string): { accessKeyId: string; secretAccessKey: string } | undefined {
-  const match = /\[default\]\naws_access_key_id = (\S+)\naws_secret_access_key = (\S+)/.exec(text);
-  return match === null ? undefined : { accessKeyId: match[1] ?? '', secretAccessKey: match[2] ?? '' };
 }

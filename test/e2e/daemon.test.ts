@@ -9,31 +9,19 @@ import { describe, expect, inject, it } from 'vitest';
 import type { StatusDocument } from '../../src/ipc/protocol.js';
 import { isolateAwsEnvironment } from '../emulator/helpers.js';
 import { daysAgo } from '../support/time.js';
-import { createDaemonScene, defaultKeyIn, type DaemonRun, type DaemonScene, type DaemonSceneInit } from './daemon-harness.js';
-import { waitFor } from './keyupd.js';
+import { createDaemonScene, type DaemonRun, type DaemonScene, type DaemonSceneInit } from './daemon-harness.js';
+import { defaultKeyOf, waitFor } from './keyupd.js';
 
 isolateAwsEnvironment();
 
 const buildDir = inject('buildDir');
 const scene = (init: Omit<DaemonSceneInit, 'buildDir'> = {}) => createDaemonScene({ buildDir, ...init });
 
-/** Waits until status says what `check` looks for. */
-async function waitForStatus(s: DaemonScene, what: string, check: (status: StatusDocument) => boolean, run: DaemonRun, timeoutMs = 20_000): Promise<StatusDocument> {
-  return waitFor(
-    what,
-    async () => {
-      const status = await s.call<StatusDocument>('status').catch(() => undefined);
-      return status !== undefined && check(status) ? status : undefined;
-    },
-    { timeoutMs, run: { child: run.child, exited: run.exited, stdout: run.stdout, stderr: run.stderr } },
-  );
-}
-
 /** The file's key is alice's only active key and works; the rotation left nothing half done. */
 async function expectOneWorkingKey(s: DaemonScene) {
-  const inFile = defaultKeyIn(await s.readCredentials());
-  expect(s.aliceKeys().map((key) => [key.accessKeyId, key.secretAccessKey, key.status])).toEqual([[inFile?.accessKeyId, inFile?.secretAccessKey, 'Active']]);
-  expect(inFile?.accessKeyId).not.toBe(s.old.accessKeyId);
+  const inFile = defaultKeyOf(await s.readCredentials());
+  expect(s.aliceKeys().map((key) => [key.accessKeyId, key.secretAccessKey, key.status])).toEqual([[inFile.accessKeyId, inFile.secretAccessKey, 'Active']]);
+  expect(inFile.accessKeyId).not.toBe(s.old.accessKeyId);
   const state = await s.readStateFiles();
   expect([...state.keys()].filter((path) => path.endsWith('.lock'))).toEqual([]);
   for (const [path, text] of state) if (path.includes('/journal/')) expect(JSON.parse(text), path).toMatchObject({ step: 'retired' });
@@ -48,7 +36,7 @@ describe('keyupd, the daemon', { timeout: 60_000 }, () => {
   it('rotates a due key at start, serves status over a 0600 socket, and exits 0 on SIGTERM', async () => {
     const s = await scene();
     const run = s.start();
-    const status = await waitForStatus(s, 'the start-up rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+    const status = await s.waitForStatus('the start-up rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
     expect(status).toMatchObject({ version: expect.any(String), pid: run.child.pid, schedule: '0 7 * * *', config_error: null, waiting_for_network: false });
     expect(status.profiles[0]).toMatchObject({ profile: 'default', user: 'alice', state: 'ok', max_age_days: 90, error: null, last_rotation: { old_key_id: s.old.accessKeyId, ok: true } });
     expect(Date.parse(status.next_check ?? '')).toBeGreaterThan(Date.now());
@@ -70,7 +58,7 @@ describe('keyupd, the daemon', { timeout: 60_000 }, () => {
   it('refuses to start beside a running keyupd (exit 2, naming its pid), and replaces the socket a killed one left', async () => {
     const s = await scene({ ageDays: 10 });
     const first = s.start();
-    await waitForStatus(s, 'the first daemon', () => true, first);
+    await s.waitForStatus('the first daemon', () => true, first);
     const second = s.start();
     const ended = await second.exited;
     expect(ended.code).toBe(2);
@@ -79,7 +67,7 @@ describe('keyupd, the daemon', { timeout: 60_000 }, () => {
     await first.exited;
     // The socket file stays behind after kill -9.
     const third = s.start();
-    const status = await waitForStatus(s, 'the daemon after a kill -9', () => true, third);
+    const status = await s.waitForStatus('the daemon after a kill -9', () => true, third);
     expect(status.pid).toBe(third.child.pid);
   });
 
@@ -89,11 +77,11 @@ describe('keyupd, the daemon', { timeout: 60_000 }, () => {
     await writeFile(join(s.paths.stateDir, 'daemon.json'), JSON.stringify({ lastCheck: daysAgo(3), views: [] }), { mode: 0o600 });
     const run = s.start();
     await run.waitForLog(/^Making up the check of \S+, missed while keyupd was not running\.$/);
-    await waitForStatus(s, 'the make-up check', (doc) => doc.profiles[0]?.last_checked !== null, run);
+    await s.waitForStatus('the make-up check', (doc) => doc.profiles[0]?.last_checked !== null, run);
     expect(await stop(run)).toMatchObject({ code: 0 });
     // Its last check is now saved: a restart right away has nothing to make up.
     const again = s.start();
-    await waitForStatus(s, 'the start-up check', (doc) => doc.pid === again.child.pid && doc.profiles[0]?.last_checked !== null, again);
+    await s.waitForStatus('the start-up check', (doc) => doc.pid === again.child.pid && doc.profiles[0]?.last_checked !== null, again);
     expect(again.logs().some((line) => String(line.msg).startsWith('Making up'))).toBe(false);
   });
 
@@ -101,12 +89,12 @@ describe('keyupd, the daemon', { timeout: 60_000 }, () => {
     const proxy = await startProxy();
     const s = await scene({ endpoint: `http://127.0.0.1:${proxy.port}` });
     const run = s.start();
-    const waiting = await waitForStatus(s, 'waiting for the network', (doc) => doc.waiting_for_network, run);
+    const waiting = await s.waitForStatus('waiting for the network', (doc) => doc.waiting_for_network, run);
     expect(waiting.profiles[0]?.state).not.toBe('error');
     expect(waiting.profiles[0]?.error?.code).toBe('network');
     expect(s.aliceKeys()).toHaveLength(1);
     await proxy.open(new URL(s.emulator.endpoint).port);
-    const rotated = await waitForStatus(s, 'the rotation after the network came back', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run, 30_000);
+    const rotated = await s.waitForStatus('the rotation after the network came back', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run, 30_000);
     expect(rotated.waiting_for_network).toBe(false);
     expect(s.emulator.getCallLog().filter((call) => call.action === 'CreateAccessKey')).toHaveLength(1);
     await expectOneWorkingKey(s);
@@ -120,13 +108,13 @@ describe('keyupd, the daemon', { timeout: 60_000 }, () => {
     const withSession = `${base}\n[temp]\naws_access_key_id = ${session.accessKeyId}\naws_secret_access_key = ${session.secretAccessKey}\naws_session_token = ${session.sessionToken}\n`;
     await writeFile(s.paths.credentialsFile, withSession);
     const run = s.start();
-    const deferred = await waitForStatus(s, 'the deferral', (doc) => doc.profiles[0]?.state === 'deferred', run);
+    const deferred = await s.waitForStatus('the deferral', (doc) => doc.profiles[0]?.state === 'deferred', run);
     expect(deferred.profiles[0]).toMatchObject({ deferred_by: 'temp' });
     expect(s.aliceKeys()).toHaveLength(1);
     // The session goes (written back by rename, as an editor saves): the next check rotates.
     await writeFile(`${s.paths.credentialsFile}.tmp`, base);
     await rename(`${s.paths.credentialsFile}.tmp`, s.paths.credentialsFile);
-    await waitForStatus(s, 'the rotation once the session went', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+    await s.waitForStatus('the rotation once the session went', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
     // A session written in place (truncate, then write, as aws configure does) defers at once.
     const rotatedText = await s.readCredentials();
     const handle = await openFile(s.paths.credentialsFile, 'r+');
@@ -134,14 +122,14 @@ describe('keyupd, the daemon', { timeout: 60_000 }, () => {
     await handle.write(rotatedText.slice(0, 10), 0);
     await handle.write(`${rotatedText.slice(10)}\n[temp]\naws_access_key_id = ${session.accessKeyId}\naws_secret_access_key = ${session.secretAccessKey}\naws_session_token = ${session.sessionToken}\n`, 10);
     await handle.close();
-    await waitForStatus(s, 'a deferral for the session written in place', (doc) => doc.profiles[0]?.state === 'deferred', run);
+    await s.waitForStatus('a deferral for the session written in place', (doc) => doc.profiles[0]?.state === 'deferred', run);
     expect(s.aliceKeys()).toHaveLength(1);
   });
 
   it('picks up a key changed by hand without rotating it, and does nothing for its own writes', async () => {
     const s = await scene();
     const run = s.start();
-    await waitForStatus(s, 'the start-up rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+    await s.waitForStatus('the start-up rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
     const creates = () => s.emulator.getCallLog().filter((call) => call.action === 'CreateAccessKey').length;
     const identifies = () => s.emulator.getCallLog().filter((call) => call.action === 'GetCallerIdentity').length;
     expect(creates()).toBe(1);
@@ -155,9 +143,9 @@ describe('keyupd, the daemon', { timeout: 60_000 }, () => {
     const before = identifies();
     // The person makes a new key and puts it in the file by hand.
     const mine = s.emulator.createAccessKey({ userName: 'alice', createDate: new Date().toISOString() });
-    const current = defaultKeyIn(await s.readCredentials());
-    await writeFile(s.paths.credentialsFile, (await s.readCredentials()).replace(current?.accessKeyId ?? '', mine.accessKeyId).replace(current?.secretAccessKey ?? '', mine.secretAccessKey));
-    const picked = await waitForStatus(s, 'the hand-made key in status', (doc) => doc.profiles[0]?.key_id === mine.accessKeyId, run);
+    const current = defaultKeyOf(await s.readCredentials());
+    await writeFile(s.paths.credentialsFile, (await s.readCredentials()).replace(current.accessKeyId, mine.accessKeyId).replace(current.secretAccessKey, mine.secretAccessKey));
+    const picked = await s.waitForStatus('the hand-made key in status', (doc) => doc.profiles[0]?.key_id === mine.accessKeyId, run);
     expect(picked.profiles[0]?.state).toBe('ok');
     expect(creates()).toBe(1);
     expect(identifies()).toBeGreaterThan(before);
@@ -166,13 +154,13 @@ describe('keyupd, the daemon', { timeout: 60_000 }, () => {
   it('reloads on SIGHUP (systemctl --user reload) and goes on serving', async () => {
     const s = await scene({ ageDays: 10 });
     const run = s.start();
-    await waitForStatus(s, 'the start-up check', (doc) => doc.profiles[0]?.user === 'alice', run);
+    await s.waitForStatus('the start-up check', (doc) => doc.profiles[0]?.user === 'alice', run);
     await s.writeConfig(['[keyup]', 'schedule = 0 6 * * *']);
     await run.waitForLog(/^Configuration reloaded from /);
     run.child.kill('SIGHUP');
     await run.waitForLog(/^Reloading on SIGHUP\.$/);
     expect(run.logs().filter((line) => String(line.msg).startsWith('Configuration reloaded from'))).toHaveLength(2);
-    const status = await waitForStatus(s, 'status after the reload', (doc) => doc.schedule === '0 6 * * *', run);
+    const status = await s.waitForStatus('status after the reload', (doc) => doc.schedule === '0 6 * * *', run);
     expect(status.pid).toBe(run.child.pid);
     expect(await stop(run)).toMatchObject({ code: 0 });
   });
@@ -180,18 +168,18 @@ describe('keyupd, the daemon', { timeout: 60_000 }, () => {
   it('re-schedules on a config edit, runs the scheduled check, and refuses an invalid edit, keeping the old config', async () => {
     const s = await scene({ config: ['[keyup]', 'schedule = 0 0 1 1 *', 'max_age_days = 0'] });
     const run = s.start();
-    await waitForStatus(s, 'the start-up rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+    await s.waitForStatus('the start-up rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
     await s.writeConfig(['[keyup]', 'schedule = * * * * *', 'max_age_days = 0']);
-    const rescheduled = await waitForStatus(s, 'the new schedule', (doc) => doc.schedule === '* * * * *', run);
+    const rescheduled = await s.waitForStatus('the new schedule', (doc) => doc.schedule === '* * * * *', run);
     expect(Date.parse(rescheduled.next_check ?? '') - Date.now()).toBeLessThanOrEqual(60_000);
     // An invalid edit: refused, shown in status, the running config kept.
     await s.writeConfig(['[keyup]', 'schedule = every morning', 'max_age_days = 0']);
-    const refused = await waitForStatus(s, 'the refused config', (doc) => doc.config_error !== null, run);
+    const refused = await s.waitForStatus('the refused config', (doc) => doc.config_error !== null, run);
     expect(refused.schedule).toBe('* * * * *');
     expect(refused.config_error).toMatchObject({ code: 'config-invalid', message: expect.stringContaining(`${s.paths.keyupConfigFile}, line 2: schedule`) });
     // The scheduled slot (within a minute) rotates again: max_age_days = 0 rotates at every check.
     await waitFor('a scheduled rotation', () => s.emulator.getCallLog().filter((call) => call.action === 'CreateAccessKey').length >= 2, { timeoutMs: 75_000, run: { ...run, stdout: run.stdout, stderr: run.stderr } });
-    await waitForStatus(s, 'the scheduled rotation to end', (doc) => doc.profiles[0]?.state !== 'rotating' && s.aliceKeys().length === 1, run);
+    await s.waitForStatus('the scheduled rotation to end', (doc) => doc.profiles[0]?.state !== 'rotating' && s.aliceKeys().length === 1, run);
     expect(await stop(run)).toMatchObject({ code: 0 });
     await expectOneWorkingKey(s);
   }, 120_000);
@@ -199,7 +187,7 @@ describe('keyupd, the daemon', { timeout: 60_000 }, () => {
   it('survives garbage, an oversized line and a client that never reads, while a rotation completes', async () => {
     const s = await scene({ emulator: { activationDelayMs: 1_500 } });
     const run = s.start();
-    await waitForStatus(s, 'the daemon', () => true, run);
+    await s.waitForStatus('the daemon', () => true, run);
     // Garbage and a 70 KiB line on one connection, then a good request: answered.
     const answers = await talk(s.paths.socketFile, ['this is not json', 'x'.repeat(70 * 1024), '{"jsonrpc":"2.0","id":7,"method":"nope"}', '{"jsonrpc":"2.0","id":8,"method":"version"}']);
     expect(answers.map((answer) => (answer.error as { code?: number } | undefined)?.code ?? 'ok')).toEqual([-32700, -32600, -32601, 'ok']);
@@ -209,7 +197,7 @@ describe('keyupd, the daemon', { timeout: 60_000 }, () => {
     const flood = '{"jsonrpc":"2.0","id":1,"method":"config"}\n'.repeat(2_000);
     hog.write(flood);
     // Meanwhile the start-up rotation, slowed by IAM's delay, completes, and status answers.
-    await waitForStatus(s, 'the rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+    await s.waitForStatus('the rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
     hog.destroy();
     await expectOneWorkingKey(s);
   });
@@ -223,7 +211,7 @@ describe('keyupd, the daemon', { timeout: 60_000 }, () => {
     if (signal === 'SIGTERM') expect(ended).toEqual({ code: 0, signal: null });
     expect(s.aliceKeys()).toHaveLength(2);
     const restart = s.start();
-    await waitForStatus(s, 'the finished rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, restart, 30_000);
+    await s.waitForStatus('the finished rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, restart, 30_000);
     expect(s.emulator.getCallLog().filter((call) => call.action === 'CreateAccessKey')).toHaveLength(1);
     await expectOneWorkingKey(s);
   });
@@ -388,7 +376,7 @@ describe('keyupd desktop notifications', { timeout: 60_000 }, () => {
     await writeFile(s.paths.credentialsFile, `[default]\naws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\n`);
     const notify = await standInNotifySend(s);
     const run = s.start([], { PATH: notify.path });
-    await waitForStatus(s, 'the failure', (doc) => doc.profiles[0]?.state === 'error', run);
+    await s.waitForStatus('the failure', (doc) => doc.profiles[0]?.state === 'error', run);
     await s.call('rotate', {}).catch(() => undefined);
     await s.call('rotate', {}).catch(() => undefined);
     await waitFor('the notification', async () => (await notify.asked()).length > 0, { timeoutMs: 10_000 });
@@ -407,7 +395,7 @@ describe('keyupd desktop notifications', { timeout: 60_000 }, () => {
     const s = await scene({ config: ['[keyup]', 'notify = all'] });
     const notify = await standInNotifySend(s);
     const run = s.start([], { PATH: notify.path });
-    await waitForStatus(s, 'the rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+    await s.waitForStatus('the rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
     await waitFor('the notification', async () => (await notify.asked()).length > 0, { timeoutMs: 10_000 });
     const asked = await notify.asked();
     expect(asked.map((call) => call.argv[1])).toEqual(['keyup rotated the AWS key of profile default']);
@@ -456,7 +444,7 @@ process.stdin.on('data', (c) => (stdin += c)).on('end', () => {
     const hook = await recordingHook(s);
     await s.writeConfig(['[keyup]', `post_rotate = ${hook.path} --secret-name AWS_KEY`]);
     const run = s.start();
-    await waitForStatus(s, 'the rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+    await s.waitForStatus('the rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
     const [only, ...more] = await hook.runs();
     expect(more).toEqual([]);
     const stdin = JSON.parse(only?.stdin ?? '{}') as { AccessKeyId: string; SecretAccessKey: string };
@@ -480,7 +468,7 @@ process.stdin.on('data', (c) => (stdin += c)).on('end', () => {
     await hook.fail(true);
     await s.writeConfig(['[keyup]', `post_rotate = ${hook.path}`]);
     const run = s.start();
-    const failed = await waitForStatus(s, 'the failed hook', (doc) => doc.profiles[0]?.state === 'error', run);
+    const failed = await s.waitForStatus('the failed hook', (doc) => doc.profiles[0]?.state === 'error', run);
     expect(failed.profiles[0]?.error).toMatchObject({ code: 'hook-failed', message: expect.stringContaining(`The post_rotate hook 1 of 1 (${hook.path}) failed (it exited with code 1)`) });
     expect(s.aliceKeys().map((key) => key.status)).toEqual(['Active', 'Active']);
     await hook.fail(false);
@@ -502,7 +490,7 @@ process.stdin.on('data', (c) => (stdin += c)).on('end', () => {
     const status = await s.call<StatusDocument>('status');
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(status.profiles[0]?.state).toBe('rotating');
-    await waitForStatus(s, 'the rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
+    await s.waitForStatus('the rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, run);
   });
 
   it('after kill -9 between the hook and retirement, the next start retires without running the hook again', async () => {
@@ -517,7 +505,7 @@ process.stdin.on('data', (c) => (stdin += c)).on('end', () => {
     s.emulator.clearFaults();
     expect(await hook.runs()).toHaveLength(1);
     const restart = s.start();
-    await waitForStatus(s, 'the finished rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, restart);
+    await s.waitForStatus('the finished rotation', (doc) => doc.profiles[0]?.last_rotation?.ok === true, restart);
     expect(await hook.runs()).toHaveLength(1);
     await expectOneWorkingKey(s);
   });

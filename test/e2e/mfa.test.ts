@@ -13,8 +13,8 @@ import type { StatusDocument } from '../../src/ipc/protocol.js';
 import { runKeyupctl, type CtlRun } from '../ctl/ctl-harness.js';
 import { isolateAwsEnvironment } from '../emulator/helpers.js';
 import { daysAgo } from '../support/time.js';
-import { createDaemonScene, defaultKeyIn, type DaemonRun, type DaemonScene } from './daemon-harness.js';
-import { waitFor } from './keyupd.js';
+import { createDaemonScene, type DaemonScene } from './daemon-harness.js';
+import { defaultKeyOf, waitFor } from './keyupd.js';
 
 isolateAwsEnvironment();
 
@@ -36,7 +36,6 @@ interface MfaScene extends DaemonScene {
   /** A stand-in notify-send's record of what it was asked to show. */
   notified(): Promise<{ argv: string[] }[]>;
   status(): Promise<StatusDocument>;
-  waitForStatus(what: string, check: (status: StatusDocument) => boolean, run: DaemonRun, timeoutMs?: number): Promise<StatusDocument>;
 }
 
 /** alice under the force-MFA policy, her 100-day-old key in `[default]`, a virtual device, and notify-send standing in. */
@@ -69,15 +68,6 @@ async function mfaScene(): Promise<MfaScene> {
         .filter(Boolean)
         .map((line) => JSON.parse(line) as { argv: string[] }),
     status,
-    waitForStatus: (what: string, check: (doc: StatusDocument) => boolean, run: DaemonRun, timeoutMs = 20_000) =>
-      waitFor(
-        what,
-        async () => {
-          const doc = await status().catch(() => undefined);
-          return doc !== undefined && check(doc) ? doc : undefined;
-        },
-        { timeoutMs, run: { child: run.child, exited: run.exited, stdout: run.stdout, stderr: run.stderr } },
-      ),
   });
 }
 
@@ -85,9 +75,9 @@ const createCalls = (s: MfaScene) => s.emulator.getCallLog().filter((call) => ca
 
 /** The file's key is alice's one key, works, and is not the old one; no rotation is left under way. */
 async function expectRotated(s: MfaScene) {
-  const inFile = defaultKeyIn(await s.readCredentials());
-  expect(inFile?.accessKeyId).not.toBe(s.key.accessKeyId);
-  expect(s.aliceKeys().map((key) => [key.accessKeyId, key.secretAccessKey, key.status])).toEqual([[inFile?.accessKeyId, inFile?.secretAccessKey, 'Active']]);
+  const inFile = defaultKeyOf(await s.readCredentials());
+  expect(inFile.accessKeyId).not.toBe(s.key.accessKeyId);
+  expect(s.aliceKeys().map((key) => [key.accessKeyId, key.secretAccessKey, key.status])).toEqual([[inFile.accessKeyId, inFile.secretAccessKey, 'Active']]);
   const state = await s.readStateFiles();
   for (const [path, text] of state) if (path.includes('/journal/')) expect(JSON.parse(text), path).toMatchObject({ step: 'retired' });
   expect([...state.keys()].filter((path) => path.endsWith('.lock'))).toEqual([]);
@@ -136,8 +126,8 @@ describe('keyupd and keyupctl where IAM demands MFA', { timeout: 90_000 }, () =>
     expect(rotated.stdout).toMatch(/default: rotated AKIA…\w{4} → AKIA…\w{4}/);
     await expectRotated(s);
     // Only the two values changed.
-    const inFile = defaultKeyIn(await s.readCredentials());
-    expect((await s.readCredentials()).replace(inFile!.accessKeyId, s.key.accessKeyId).replace(inFile!.secretAccessKey, s.key.secretAccessKey)).toBe(s.original);
+    const inFile = defaultKeyOf(await s.readCredentials());
+    expect((await s.readCredentials()).replace(inFile.accessKeyId, s.key.accessKeyId).replace(inFile.secretAccessKey, s.key.secretAccessKey)).toBe(s.original);
     const sessions = s.emulator.getState().sessions;
     expect(sessions).toHaveLength(1);
     expect(sessions[0]).toMatchObject({ mfaSerialNumber: s.serial, parentAccessKeyId: s.key.accessKeyId });
@@ -206,8 +196,8 @@ describe('keyupd and keyupctl where IAM demands MFA', { timeout: 90_000 }, () =>
     const waiting = await s.waitForStatus('needs-mfa after the restart', (doc) => doc.pid === second.child.pid && doc.profiles[0]?.state === 'needs-mfa', second);
     expect(waiting.profiles[0]?.error?.message).toContain(s.serial);
     expect(s.aliceKeys()).toHaveLength(2);
-    const inFile = defaultKeyIn(await s.readCredentials());
-    expect(s.aliceKeys().map((key) => key.accessKeyId)).toContain(inFile?.accessKeyId);
+    const inFile = defaultKeyOf(await s.readCredentials());
+    expect(s.aliceKeys().map((key) => key.accessKeyId)).toContain(inFile.accessKeyId);
 
     s.setCodes([NEXT_CODE]);
     const finished = await s.keyupctl(['rotate', 'now', '--mfa-code', NEXT_CODE]);
