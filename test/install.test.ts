@@ -54,7 +54,7 @@ describe('installing keyup as the README says', { timeout: 180_000 }, () => {
   let old: SeededAccessKey;
 
   /** One README line, by bash in the clone, as a newcomer would type it. */
-  const sh = (line: string) => exec('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', line], { cwd: clone, env, timeout: 120_000 });
+  const sh = (line: string) => exec('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', line], { cwd: clone, env, timeout: 150_000 });
   const installed = () => join(prefix, 'lib', 'node_modules', 'keyup');
 
   beforeAll(async () => {
@@ -89,6 +89,10 @@ describe('installing keyup as the README says', { timeout: 180_000 }, () => {
       npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? '/root', '.npm'),
       npm_config_logs_dir: join(work, 'npm-logs'),
       npm_config_prefer_offline: 'true',
+      // What npm must still ask the registry (the metadata of packages npm ci does not keep) is
+      // retried after 20 s instead of waiting out npm's 5 minutes on a request that hangs.
+      npm_config_fetch_timeout: '20000',
+      npm_config_fetch_retries: '4',
       npm_config_ignore_scripts: 'true',
       npm_config_update_notifier: 'false',
       npm_config_audit: 'false',
